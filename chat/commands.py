@@ -1,0 +1,72 @@
+"""
+The slash commands. ``/NAME ARGUMENT`` calls ``command_NAME(user, argument)``:
+adding a command is adding a method. Command names ignore case.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chat import lines
+from chat.names import NameRejected, check_name
+
+if TYPE_CHECKING:
+    from chat.session import Session
+
+
+class Commands:
+    def dispatch(self, user: Session, line: str) -> None:
+        """Run the command on a line that starts with a single ``/``."""
+        word, _, argument = line[1:].partition(" ")
+        handler = getattr(self, "command_" + word.lower(), None)
+        if handler is None:
+            user.send_line(lines.unknown_command(word))
+        else:
+            handler(user, argument.strip())
+
+    def command_help(self, user: Session, argument: str) -> None:
+        user.deliver(lines.encode_all(lines.HELP))
+
+    def command_who(self, user: Session, argument: str) -> None:
+        user.send_line(user.room.online_line())
+
+    command_names = command_who
+
+    def command_nick(self, user: Session, argument: str) -> None:
+        if not argument:
+            user.send_line(lines.usage("/nick NEW"))
+            return
+        try:
+            name = check_name(argument)
+            if name == user.name:
+                raise NameRejected(f"you are already known as {name}")
+            user.room.rename(user, name)
+        except NameRejected as rejected:
+            user.send_line(lines.error(rejected.reason))
+        else:
+            user.send_line(lines.now_known_as(name))
+
+    def command_me(self, user: Session, argument: str) -> None:
+        if not argument:
+            user.send_line(lines.usage("/me ACTION"))
+            return
+        user.room.act(user, argument)
+
+    def command_msg(self, user: Session, argument: str) -> None:
+        name, _, text = argument.partition(" ")
+        text = text.strip()
+        if not text:
+            user.send_line(lines.usage("/msg NAME TEXT"))
+            return
+        target = user.room.find(name)
+        if target is None:
+            user.send_line(lines.no_such_user(name))
+            return
+        target.deliver(lines.encode(lines.private_from(user.name, text)))
+        user.send_line(lines.private_to(target.name, text))
+
+    def command_quit(self, user: Session, argument: str) -> None:
+        user.quit()
+
+
+COMMANDS = Commands()

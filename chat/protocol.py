@@ -1,0 +1,260 @@
+"""
+Bytes to lines and back, for one connection.
+
+The protocol keeps the wire honest (telnet commands removed, overlong lines
+discarded, flood control by not reading, a slow reader's queue measured)
+and hands each clean line to its ``Session``, which decides what it means.
+The factory is shared: it counts connections, refuses those over a limit,
+and says goodbye to everyone at shutdown.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+
+from twisted.internet.defer import Deferred, succeed
+from twisted.internet.interfaces import (
+    IAddress,
+    IDelayedCall,
+    IHalfCloseableProtocol,
+    IReactorTime,
+)
+from twisted.internet.protocol import Factory, Protocol
+from twisted.logger import Logger
+from twisted.protocols.basic import LineReceiver
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from chat import lines
+from chat.limits import CLOSE_GRACE, Limits, TokenBucket
+from chat.outbox import Outbox
+from chat.room import Room
+from chat.session import Session
+from chat.text import TelnetFilter, clean_line
+
+log = Logger()
+
+
+def describe_peer(address: IAddress) -> str:
+    """``host:port`` for an internet address, something readable otherwise."""
+    host, port = getattr(address, "host", None), getattr(address, "port", None)
+    if host is None:
+        return getattr(address, "name", None) or "a local socket"
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+@implementer(IHalfCloseableProtocol)
+class ChatProtocol(LineReceiver):
+    """One client connection: framing, hygiene and flow control."""
+
+    delimiter = b"\n"
+
+    def __init__(self, factory: ChatFactory, host: str | None) -> None:
+        self.factory = factory
+        self.host = host
+        limits = factory.limits
+        self._clock = factory.clock
+        self._max_line = limits.max_line_length
+        # LineReceiver counts the CR of a telnet line; the limit does not.
+        self.MAX_LENGTH = self._max_line + 1 if self._max_line else sys.maxsize
+        self._send_queue_limit = limits.max_send_queue
+        self._bucket = (
+            TokenBucket(limits.rate, limits.burst, self._clock.seconds())
+            if limits.rate > 0
+            else None
+        )
+        self._telnet = TelnetFilter()
+        self._discarding = False
+        self._overflow: bytes | None = None
+        self._input_ended = False
+        self._closing = False
+        self._resume_call: IDelayedCall | None = None
+        self._abort_call: IDelayedCall | None = None
+        self.session = Session(factory.room, self, self._clock, limits)
+
+    @property
+    def peer(self) -> str:
+        return describe_peer(self.transport.getPeer())
+
+    # Connection events, from the transport.
+
+    def connectionMade(self) -> None:
+        keep_alive = getattr(self.transport, "setTcpKeepAlive", None)
+        if keep_alive is not None:
+            keep_alive(True)
+        self._outbox = Outbox(self.transport)
+        self.transport.registerProducer(self._outbox, True)
+        self.factory.connected(self)
+        self.session.start()
+
+    def dataReceived(self, data: bytes) -> None:
+        data = self._telnet.feed(data)
+        while True:
+            if self._discarding:
+                _, newline, data = data.partition(b"\n")
+                if not newline:
+                    return
+                self._discarding = False
+            super().dataReceived(data)
+            if self._overflow is None:
+                return
+            data, self._overflow = self._overflow, None
+
+    def lineLengthExceeded(self, line: bytes) -> None:
+        # LineReceiver hands over the long line and all that followed it:
+        # skip to the end of the long line, then read on (in dataReceived).
+        self._discarding = True
+        self._overflow = line
+        self._line_handled(None)
+
+    def lineReceived(self, line: bytes) -> None:
+        if self._closing:
+            return
+        line = line.removesuffix(b"\r")
+        self._line_handled(None if self._max_line and len(line) > self._max_line else line)
+
+    def readConnectionLost(self) -> None:
+        """The client will send no more; what it sent is still answered."""
+        if self._input_ended:
+            return
+        self._input_ended = True
+        if not self.paused:
+            self._end_of_input()
+
+    def writeConnectionLost(self) -> None:
+        """Only the server half-closes, and then it is closing anyway."""
+
+    def connectionLost(self, reason: Failure = None) -> None:
+        for call in (self._resume_call, self._abort_call):
+            if call is not None and call.active():
+                call.cancel()
+        self._closing = True
+        self.session.disconnected()
+        self.factory.disconnected(self)
+
+    # What the session asks of its connection.
+
+    def write(self, data: bytes) -> None:
+        held = self._outbox.write(data)
+        if self._send_queue_limit and held > self._send_queue_limit and not self._closing:
+            self._closing = True
+            self._outbox.discard()
+            reason = f"not reading, over {self._send_queue_limit} bytes waiting"
+            # Not now: the room may be in the middle of a broadcast.
+            self._clock.callLater(0, self.session.drop, reason)
+
+    def close(self) -> None:
+        """Send what is pending, then close; cut it if that takes too long."""
+        self._closing = True
+        self._outbox.release()
+        self.transport.unregisterProducer()
+        self.transport.loseConnection()
+        if self._abort_call is None:
+            self._abort_call = self._clock.callLater(CLOSE_GRACE, self.abort)
+
+    def abort(self) -> None:
+        self._closing = True
+        self.transport.abortConnection()
+
+    # Inside.
+
+    def _line_handled(self, line: bytes | None) -> None:
+        """Pass on a line (None: it was too long), then pay for it."""
+        if line is None:
+            self.session.line_too_long()
+        else:
+            self.session.line_received(clean_line(line))
+        if self._bucket is not None and not self._closing:
+            wait = self._bucket.spend(self._clock.seconds())
+            if wait:
+                self.pauseProducing()
+                self._resume_call = self._clock.callLater(wait, self._resume_reading)
+
+    def _resume_reading(self) -> None:
+        self._resume_call = None
+        if self._closing:
+            return
+        if self._input_ended:
+            # Nothing more will come from the socket: just read the buffer.
+            self.paused = False
+            self.dataReceived(b"")
+        else:
+            self.resumeProducing()
+        if self._input_ended and not self.paused:
+            self._end_of_input()
+
+    def _end_of_input(self) -> None:
+        rest = self.clearLineBuffer()
+        if rest and not self._discarding:
+            self.lineReceived(rest)
+        if not self._closing:
+            self.session.input_ended()
+
+
+class RefusedConnection(Protocol):
+    """A connection over a limit: one ``error:`` line, then closed."""
+
+    def __init__(self, line: str) -> None:
+        self.line = line
+
+    def connectionMade(self) -> None:
+        log.info(lines.LOG_REFUSED, peer=describe_peer(self.transport.getPeer()), reason=self.line)
+        self.transport.write(lines.encode(self.line))
+        self.transport.loseConnection()
+
+
+class ChatFactory(Factory):
+    """Shared by every connection: the room, the limits, the head count."""
+
+    noisy = False
+
+    def __init__(self, room: Room, limits: Limits, clock: IReactorTime) -> None:
+        self.room = room
+        self.limits = limits
+        self.clock = clock
+        self.connections: set[ChatProtocol] = set()
+        self._per_host: Counter[str] = Counter()
+        self._all_closed: list[Deferred[None]] = []
+
+    def buildProtocol(self, addr: IAddress) -> Protocol:
+        host = getattr(addr, "host", None)
+        if self.limits.max_clients and len(self.connections) >= self.limits.max_clients:
+            return RefusedConnection(lines.SERVER_FULL)
+        if (
+            self.limits.max_per_ip
+            and host is not None
+            and self._per_host[host] >= self.limits.max_per_ip
+        ):
+            return RefusedConnection(lines.TOO_MANY_FROM_ADDRESS)
+        return ChatProtocol(self, host)
+
+    def connected(self, protocol: ChatProtocol) -> None:
+        self.connections.add(protocol)
+        if protocol.host is not None:
+            self._per_host[protocol.host] += 1
+
+    def disconnected(self, protocol: ChatProtocol) -> None:
+        if protocol not in self.connections:
+            return
+        self.connections.discard(protocol)
+        if protocol.host is not None:
+            self._per_host[protocol.host] -= 1
+            if not self._per_host[protocol.host]:
+                del self._per_host[protocol.host]
+        if not self.connections:
+            waiting, self._all_closed = self._all_closed, []
+            for closed in waiting:
+                closed.callback(None)
+
+    def shut_down(self) -> Deferred[None]:
+        """Say goodbye to every client; fires once every connection is closed."""
+        log.info(lines.LOG_SHUTTING_DOWN, count=len(self.connections))
+        self.room.empty()
+        if not self.connections:
+            return succeed(None)
+        closed: Deferred[None] = Deferred()
+        self._all_closed.append(closed)
+        for protocol in list(self.connections):
+            protocol.session.shut_down()
+        return closed

@@ -1,0 +1,127 @@
+"""
+The room: who is online, who hears what, and the recent history.
+
+Plain Python with no I/O: members are anything with a ``name``, a ``key``
+and a ``deliver(bytes)`` method, so tests can use fakes that record lines.
+Each broadcast line is encoded once, whatever the number of receivers.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Protocol
+
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+
+from chat import lines
+from chat.names import NameRejected, name_key
+
+log = Logger()
+
+
+class Member(Protocol):
+    name: str | None
+    key: str | None
+
+    def deliver(self, data: bytes) -> None: ...
+
+
+class NameTaken(NameRejected):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"the name {name} is taken, choose another")
+
+
+class Room:
+    """One chat room, shared by every connection of a daemon."""
+
+    def __init__(self, clock: IReactorTime, history: int = 20) -> None:
+        self._clock = clock
+        self._by_key: dict[str, Member] = {}
+        # Rebuilt on every join and leave, so a broadcast can walk it while
+        # a member leaves.
+        self._everyone: tuple[Member, ...] = ()
+        self._history: deque[tuple[float, str]] = deque(maxlen=max(history, 0))
+
+    def __len__(self) -> int:
+        return len(self._everyone)
+
+    def __contains__(self, member: object) -> bool:
+        return member in self._everyone
+
+    def names(self) -> list[str]:
+        """Who is online, sorted the way people read a list of names."""
+        return sorted((m.name for m in self._everyone), key=lambda n: (name_key(n), n))
+
+    def online_line(self) -> str:
+        return lines.online(self.names())
+
+    def history_lines(self) -> list[str]:
+        return [lines.history_entry(when, line) for when, line in self._history]
+
+    def find(self, name: str) -> Member | None:
+        return self._by_key.get(name_key(name))
+
+    def join(self, member: Member, name: str) -> None:
+        """Add a member under a checked name; ``NameTaken`` if someone has it."""
+        key = name_key(name)
+        if key in self._by_key:
+            raise NameTaken(name)
+        member.name, member.key = name, key
+        self._by_key[key] = member
+        self._everyone = tuple(self._by_key.values())
+        self._broadcast(member, lines.encode(lines.joined(name)))
+        log.info(lines.LOG_JOINED, name=name)
+
+    def leave(self, member: Member) -> bool:
+        """Take a member out, once; the others hear of it. False if not in."""
+        if member.key is None or self._by_key.get(member.key) is not member:
+            return False
+        del self._by_key[member.key]
+        self._everyone = tuple(self._by_key.values())
+        self._broadcast(member, lines.encode(lines.left(member.name)))
+        log.info(lines.LOG_LEFT, name=member.name)
+        return True
+
+    def empty(self) -> None:
+        """Let everyone go without a word, as the server shuts down."""
+        self._by_key.clear()
+        self._everyone = ()
+
+    def rename(self, member: Member, name: str) -> str:
+        """Give a member a new checked name; return the old one."""
+        key = name_key(name)
+        holder = self._by_key.get(key)
+        if holder is not None and holder is not member:
+            raise NameTaken(name)
+        old = member.name
+        del self._by_key[member.key]
+        member.name, member.key = name, key
+        self._by_key[key] = member
+        self._everyone = tuple(self._by_key.values())
+        self._broadcast(member, lines.encode(lines.renamed(old, name)))
+        log.info(lines.LOG_RENAMED, old=old, new=name)
+        return old
+
+    def say(self, member: Member, text: str) -> None:
+        """A message from a member to everyone else."""
+        line = lines.said(member.name, text)
+        self._remember(line)
+        self._broadcast(member, lines.encode(line))
+        log.info(lines.LOG_SAID, name=member.name, text=text)
+
+    def act(self, member: Member, action: str) -> None:
+        """An action (``/me``) from a member to everyone else."""
+        line = lines.acted(member.name, action)
+        self._remember(line)
+        self._broadcast(member, lines.encode(line))
+        log.info(lines.LOG_ACTED, name=member.name, action=action)
+
+    def _remember(self, line: str) -> None:
+        if self._history.maxlen:
+            self._history.append((self._clock.seconds(), line))
+
+    def _broadcast(self, sender: Member, data: bytes) -> None:
+        for member in self._everyone:
+            if member is not sender:
+                member.deliver(data)

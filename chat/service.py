@@ -1,0 +1,127 @@
+"""
+The daemon as a twistd service: listen on every endpoint, say so, and at
+shutdown say goodbye to every client before the process ends.
+
+Listening happens while twistd starts the service, before the reactor runs,
+so an endpoint that cannot listen stops the daemon there, with one line and
+a non-zero exit, in the foreground and in background mode alike.
+"""
+
+from __future__ import annotations
+
+import resource
+from typing import TypeVar
+
+from twisted.application.service import Service
+from twisted.internet.defer import Deferred, gatherResults
+from twisted.internet.endpoints import serverFromString
+from twisted.internet.interfaces import IListeningPort, IReactorCore
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from chat import lines
+from chat.protocol import ChatFactory, describe_peer
+
+log = Logger()
+T = TypeVar("T")
+
+
+class ListenFailed(SystemExit, Exception):
+    """
+    An endpoint could not listen.
+
+    A ``SystemExit``, so that ``twistd -n`` prints its one line and exits 1
+    with no traceback; an ``Exception`` too, so that twistd in background
+    mode reports it through its status pipe and the launching command
+    fails as well.
+    """
+
+
+def raise_open_files_limit() -> int:
+    """Lift the soft limit on open files to the hard one, for --max-clients."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            return soft
+    return hard
+
+
+def _reason(failure: Failure) -> str:
+    error = getattr(failure.value, "socketError", None) or failure.value
+    return getattr(error, "strerror", None) or str(error) or failure.type.__name__
+
+
+def _result_now(deferred: Deferred[T]) -> T | None:
+    """What ``deferred`` has fired with already, or None."""
+    box: list[T] = []
+    deferred.addCallback(lambda result: (box.append(result), result)[1])
+    return box[0] if box else None
+
+
+class ChatService(Service):
+    """Listens on each endpoint description with one shared factory."""
+
+    def __init__(
+        self, descriptions: list[str], factory: ChatFactory, reactor: IReactorCore
+    ) -> None:
+        self.descriptions = descriptions
+        self.factory = factory
+        self.reactor = reactor
+        self.ports: list[IListeningPort] = []
+        self._listening: Deferred[ListenFailed | None] | None = None
+
+    def privilegedStartService(self) -> None:
+        """Listen now (privileged ports need it), or raise ``ListenFailed``."""
+        super().privilegedStartService()
+        log.info(lines.LOG_OPEN_FILES, limit=raise_open_files_limit())
+        attempts = [self._listen(description) for description in self.descriptions]
+        self._listening = gatherResults(attempts).addCallback(self._listened)
+        # The usual endpoints (tcp, ssl, unix, systemd) listen at once.
+        failed = _result_now(self._listening)
+        if failed is not None:
+            raise failed
+
+    def startService(self) -> None:
+        super().startService()
+        if self._listening is None:
+            self.privilegedStartService()
+        self._listening.addCallback(self._running)
+
+    def stopService(self) -> Deferred[None]:
+        super().stopService()
+        stopping = [port.stopListening() for port in self.ports]
+        self.ports = []
+        stopped = gatherResults([d for d in stopping if d is not None])
+        return stopped.addCallback(lambda _: self.factory.shut_down())
+
+    def _listen(self, description: str) -> Deferred[IListeningPort | ListenFailed]:
+        def failed(failure: Failure) -> ListenFailed:
+            return ListenFailed(f"cannot listen on {description}: {_reason(failure)}")
+
+        def listening(port: IListeningPort) -> IListeningPort:
+            address = describe_peer(port.getHost())
+            log.info(lines.LOG_LISTENING, address=address, description=description)
+            return port
+
+        listened = serverFromString(self.reactor, description).listen(self.factory)
+        return listened.addCallbacks(listening, failed)
+
+    def _listened(self, results: list[IListeningPort | ListenFailed]) -> ListenFailed | None:
+        self.ports = [r for r in results if not isinstance(r, ListenFailed)]
+        failures = [r for r in results if isinstance(r, ListenFailed)]
+        if not failures:
+            return None
+        log.critical("{reason}", reason=str(failures[0]))
+        for port in self.ports:
+            port.stopListening()
+        self.ports = []
+        return failures[0]
+
+    def _running(self, failed: ListenFailed | None) -> None:
+        if failed is None:
+            log.info(lines.LOG_RUNNING)
+        else:
+            # Only an endpoint that fails after the reactor started gets here.
+            self.reactor.stop()

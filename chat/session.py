@@ -1,0 +1,159 @@
+"""
+One client's life in the chat: choosing a name, then messages and commands,
+until it quits, times out, is dropped or goes away.
+
+A session sees its connection only through ``write``, ``close`` and
+``abort``, so it is tested with a fake connection and a ``Clock``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.logger import Logger
+
+from chat import lines
+from chat.commands import COMMANDS
+from chat.limits import Limits
+from chat.names import NameRejected, check_name
+from chat.room import Room
+
+log = Logger()
+
+
+class Connection(Protocol):
+    peer: str
+
+    def write(self, data: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+
+class Session:
+    """A client, from the name prompt to the leave line."""
+
+    __slots__ = ("_clock", "_connection", "_limits", "_timer", "deliver", "key", "name", "room")
+
+    def __init__(
+        self, room: Room, connection: Connection, clock: IReactorTime, limits: Limits
+    ) -> None:
+        self.name: str | None = None
+        self.key: str | None = None
+        self.room = room
+        # The room calls this once per receiver: bind it once, here.
+        self.deliver: Callable[[bytes], None] = connection.write
+        self._connection = connection
+        self._clock = clock
+        self._limits = limits
+        self._timer: IDelayedCall | None = None
+
+    def start(self) -> None:
+        self.send_line(lines.PROMPT)
+        self._start_timer(self._limits.registration_timeout, self._registration_expired)
+
+    def send_line(self, line: str) -> None:
+        self.deliver(lines.encode(line))
+
+    def line_received(self, text: str) -> None:
+        """A clean line of text from the client."""
+        if self.name is None:
+            self._register(text)
+        else:
+            self._chat(text)
+
+    def line_too_long(self) -> None:
+        self.send_line(lines.line_too_long(self._limits.max_line_length))
+        if self.name is None:
+            self.send_line(lines.PROMPT)
+
+    def quit(self) -> None:
+        """The user said goodbye."""
+        self.send_line(lines.goodbye(self.name) if self.name else lines.GOODBYE_UNNAMED)
+        self._leave()
+        self._connection.close()
+
+    def input_ended(self) -> None:
+        """The client stopped sending and every line it sent was handled."""
+        self._leave()
+        self._connection.close()
+
+    def disconnected(self) -> None:
+        self._leave()
+
+    def drop(self, reason: str) -> None:
+        """Cut a client that broke a limit; the others see it leave."""
+        self._log_drop(reason)
+        self._leave()
+        self._connection.abort()
+
+    def shut_down(self) -> None:
+        """The server is stopping: tell the client, then close."""
+        self._cancel_timer()
+        self.send_line(lines.SHUTTING_DOWN)
+        self._connection.close()
+
+    def _register(self, text: str) -> None:
+        if text.strip().lower() == "/quit":
+            self.quit()
+            return
+        try:
+            name = check_name(text)
+            self.room.join(self, name)
+        except NameRejected as rejected:
+            self.deliver(lines.encode_all([lines.error(rejected.reason), lines.PROMPT]))
+            return
+        self.deliver(
+            lines.encode_all([lines.WELCOME, *self.room.history_lines(), self.room.online_line()])
+        )
+        self._cancel_timer()
+        self._start_timer(self._limits.idle_timeout, self._idle_expired)
+
+    def _chat(self, text: str) -> None:
+        if self._timer is not None:
+            self._timer.reset(self._limits.idle_timeout)
+        text = text.strip()
+        if not text:
+            return
+        if text.startswith("//"):
+            self.room.say(self, text[1:])
+        elif text.startswith("/"):
+            COMMANDS.dispatch(self, text)
+        else:
+            self.room.say(self, text)
+
+    def _leave(self) -> None:
+        self._cancel_timer()
+        self.room.leave(self)
+
+    def _start_timer(self, seconds: float, expired: Callable[[], None]) -> None:
+        if seconds > 0:
+            self._timer = self._clock.callLater(seconds, expired)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            if self._timer.active():
+                self._timer.cancel()
+            self._timer = None
+
+    def _registration_expired(self) -> None:
+        self._timer = None
+        seconds = self._limits.registration_timeout
+        self._log_drop(f"no name within {seconds:g} seconds")
+        self.send_line(lines.registration_timeout(seconds))
+        self._connection.close()
+
+    def _idle_expired(self) -> None:
+        self._timer = None
+        seconds = self._limits.idle_timeout
+        self._log_drop(f"idle for {seconds:g} seconds")
+        self.send_line(lines.idle_timeout(seconds))
+        self._leave()
+        self._connection.close()
+
+    def _log_drop(self, reason: str) -> None:
+        who = self.name or "an unnamed client"
+        log.info(lines.LOG_DROPPED, who=who, peer=self._connection.peer, reason=reason)

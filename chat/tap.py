@@ -1,0 +1,131 @@
+"""
+The twistd plugin's options and ``makeService``: ``twistd chatroom --help``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from twisted.application.service import IService
+from twisted.internet.endpoints import serverFromString
+from twisted.internet.interfaces import IReactorCore
+from twisted.python import usage
+
+from chat.limits import Limits
+from chat.protocol import ChatFactory
+from chat.room import Room
+from chat.service import ChatService
+
+DEFAULT_PORT = "tcp:5050"
+_DEFAULTS = Limits()
+
+
+def endpoint_description(value: str) -> str:
+    """A port number means ``tcp:NUMBER``; anything else must parse as an endpoint."""
+    value = value.strip()
+    if value.isdigit():
+        return f"tcp:{value}"
+    try:
+        # Built, never listened on: only to check the description now.
+        serverFromString(None, value)
+    except Exception as problem:
+        raise usage.UsageError(
+            f"--port {value!r}: not an endpoint description ({problem})"
+        ) from None
+    return value
+
+
+def _at_least_zero(kind: Callable[[str], float]) -> Callable[[str], float]:
+    def coerce(value: str) -> float:
+        number = kind(value)
+        if number < 0:
+            raise ValueError(f"{value} is below 0")
+        return number
+
+    coerce.coerceDoc = "0 turns it off."  # type: ignore[attr-defined]
+    return coerce
+
+
+_count = _at_least_zero(int)
+_seconds = _at_least_zero(float)
+
+
+class Options(usage.Options):
+    synopsis = "[--port ENDPOINT ...] [options]"
+    longdesc = (
+        "A chat server: people connect with telnet, netcat or chatroom-client, "
+        "type their name, and every line they type reaches everyone else."
+    )
+    optParameters: ClassVar[list[list[object]]] = [
+        ["history", None, _DEFAULTS.history, "Recent messages replayed to a newcomer.", _count],
+        [
+            "max-line-length",
+            None,
+            _DEFAULTS.max_line_length,
+            "Bytes per line; longer lines are discarded.",
+            _count,
+        ],
+        ["max-clients", None, _DEFAULTS.max_clients, "Connections at once.", _count],
+        ["max-per-ip", None, _DEFAULTS.max_per_ip, "Connections at once from one address.", _count],
+        ["rate", None, _DEFAULTS.rate, "Lines per second per client (flood control).", _seconds],
+        [
+            "burst",
+            None,
+            _DEFAULTS.burst,
+            "Lines a client may send at once before --rate applies.",
+            _count,
+        ],
+        [
+            "max-send-queue",
+            None,
+            _DEFAULTS.max_send_queue,
+            "Bytes held for a client that does not read before it is dropped.",
+            _count,
+        ],
+        [
+            "registration-timeout",
+            None,
+            _DEFAULTS.registration_timeout,
+            "Seconds to choose a name.",
+            _seconds,
+        ],
+        [
+            "idle-timeout",
+            None,
+            _DEFAULTS.idle_timeout,
+            "Seconds a registered user may stay silent.",
+            _seconds,
+        ],
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self["port"] = []
+
+    def opt_port(self, value: str) -> None:
+        """
+        Where to listen: a port number or a Twisted endpoint description
+        (tcp:5050:interface=127.0.0.1, ssl:5443:privateKey=key.pem:certKey=cert.pem,
+        unix:/run/chatroom.sock, systemd:domain=INET:index=0). Repeat it to
+        listen on several. Default: tcp:5050.
+        """
+        self["port"].append(endpoint_description(value))
+
+    opt_p = opt_port
+
+    def postOptions(self) -> None:
+        if not self["port"]:
+            self["port"] = [DEFAULT_PORT]
+        self["limits"] = Limits(
+            **{field: self[field.replace("_", "-")] for field in Limits.__dataclass_fields__}
+        )
+
+
+def makeService(options: Options, reactor: IReactorCore | None = None) -> IService:
+    if reactor is None:
+        from twisted.internet import reactor
+    limits: Limits = options["limits"]
+    room = Room(reactor, limits.history)
+    factory = ChatFactory(room, limits, reactor)
+    return ChatService(options["port"], factory, reactor)

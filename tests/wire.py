@@ -1,0 +1,186 @@
+"""
+Blocking helpers for the end-to-end tests: a real ``twistd`` child process
+and plain socket clients, each wait bounded by a deadline.
+
+They live in the test process only; the daemon never blocks.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WAIT = 10.0
+RUNNING = "Server is Running and waiting for connections..."
+LISTENING = re.compile(r"Listening on (?P<host>[^ ]+):(?P<port>\d+) ")
+
+
+class TimedOut(AssertionError):
+    """A line we waited for did not come in time."""
+
+
+class LineReader:
+    """Splits what arrives on a file descriptor into lines, with deadlines."""
+
+    def __init__(self, fd: int, ending: bytes) -> None:
+        self.fd = fd
+        self.ending = ending
+        self.buffer = b""
+        self.closed = False
+        self.seen: list[str] = []
+
+    def _fill(self, deadline: float) -> None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimedOut(f"nothing more arrived; so far: {self.seen!r}")
+        ready, _, _ = select.select([self.fd], [], [], remaining)
+        if not ready:
+            raise TimedOut(f"nothing more arrived; so far: {self.seen!r}")
+        chunk = os.read(self.fd, 65536)
+        if not chunk:
+            self.closed = True
+        self.buffer += chunk
+
+    def line(self, timeout: float = WAIT) -> str | None:
+        """The next line, or None once the other side has closed."""
+        deadline = time.monotonic() + timeout
+        while self.ending not in self.buffer:
+            if self.closed:
+                return None
+            self._fill(deadline)
+        raw, self.buffer = self.buffer.split(self.ending, 1)
+        text = raw.decode("utf-8", "replace")
+        self.seen.append(text)
+        return text
+
+    def until(self, pattern: str, timeout: float = WAIT) -> re.Match[str]:
+        """Read lines until one matches ``pattern`` (a regular expression)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.line(max(deadline - time.monotonic(), 0.001))
+            if text is None:
+                raise TimedOut(f"closed before {pattern!r}; saw {self.seen!r}")
+            found = re.search(pattern, text)
+            if found:
+                return found
+
+    def until_closed(self, timeout: float = WAIT) -> list[str]:
+        """Every line left before the other side closes."""
+        deadline = time.monotonic() + timeout
+        lines = []
+        while (text := self.line(max(deadline - time.monotonic(), 0.001))) is not None:
+            lines.append(text)
+        return lines
+
+
+class Daemon:
+    """A running ``twistd -n chatroom`` and its log."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
+        assert process.stdout is not None
+        self.log = LineReader(process.stdout.fileno(), b"\n")
+        self.host = "127.0.0.1"
+        self.port = 0
+
+    def wait_running(self) -> None:
+        found = self.log.until(LISTENING.pattern)
+        self.host, self.port = found["host"], int(found["port"])
+        self.log.until(re.escape(RUNNING))
+
+    def connect(self) -> Peer:
+        return Peer(socket.create_connection((self.host, self.port), timeout=WAIT))
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            return self.process.wait(WAIT)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+
+
+def twistd_command(*args: str) -> list[str]:
+    """``twistd ARGS`` run by this interpreter."""
+    return [sys.executable, "-c", "from twisted.scripts.twistd import run; run()", *args]
+
+
+def child_environment() -> dict[str, str]:
+    """The test's environment, with this checkout first on ``sys.path``."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@contextmanager
+def running_daemon(*options: str, cwd: str | Path | None = None) -> Iterator[Daemon]:
+    """
+    ``twistd -n chatroom OPTIONS`` on a free loopback port, up and listening.
+
+    Without a ``--port`` among the options it listens on
+    ``tcp:0:interface=127.0.0.1`` and learns the port from its log.
+    """
+    if "--port" not in options:
+        options = ("--port", "tcp:0:interface=127.0.0.1", *options)
+    process = subprocess.Popen(
+        twistd_command("-n", "--pidfile=", "chatroom", *options),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=cwd or ROOT,
+        env=child_environment(),
+    )
+    daemon = Daemon(process)
+    try:
+        daemon.wait_running()
+        yield daemon
+    finally:
+        daemon.stop()
+        process.stdout.close()
+
+
+class Peer:
+    """A plain TCP chat client, as netcat would be."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.reader = LineReader(sock.fileno(), b"\r\n")
+
+    def send(self, data: str | bytes) -> None:
+        if isinstance(data, str):
+            data = (data + "\n").encode("utf-8")
+        self.sock.sendall(data)
+
+    def line(self, timeout: float = WAIT) -> str | None:
+        return self.reader.line(timeout)
+
+    def lines(self, count: int, timeout: float = WAIT) -> list[str | None]:
+        return [self.reader.line(timeout) for _ in range(count)]
+
+    def register(self, name: str) -> list[str]:
+        """Answer the prompt; return what the server says up to the online list."""
+        assert self.line() == "Please enter your name:"
+        self.send(name)
+        received = []
+        while True:
+            text = self.line()
+            assert text is not None, f"closed while registering; saw {received!r}"
+            received.append(text)
+            if text.startswith(("online (", "error: ")):
+                return received
+
+    def close(self) -> None:
+        self.sock.close()
