@@ -13,7 +13,7 @@ import resource
 from typing import TypeVar
 
 from twisted.application.service import Service
-from twisted.internet.defer import Deferred, gatherResults
+from twisted.internet.defer import Deferred, gatherResults, maybeDeferred
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import IListeningPort, IReactorCore
 from twisted.logger import Logger
@@ -105,7 +105,11 @@ class ChatService(Service):
             log.info(lines.LOG_LISTENING, address=address, description=description)
             return port
 
-        listened = serverFromString(self.reactor, description).listen(self.factory)
+        def listen() -> Deferred[IListeningPort]:
+            # Building the endpoint may fail too (a missing key file).
+            return serverFromString(self.reactor, description).listen(self.factory)
+
+        listened = maybeDeferred(listen)
         return listened.addCallbacks(listening, failed)
 
     def _listened(self, results: list[IListeningPort | ListenFailed]) -> ListenFailed | None:

@@ -1,0 +1,92 @@
+"""
+An in-memory daemon for the unit tests: the real factory, room and
+protocols over ``StringTransport``, with a ``Clock`` for time.
+"""
+
+from __future__ import annotations
+
+import time
+
+from twisted.internet.address import IPv4Address
+from twisted.internet.error import ConnectionDone, ConnectionLost
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
+from twisted.python.failure import Failure
+
+from chat.limits import Limits
+from chat.protocol import ChatFactory, ChatProtocol
+from chat.room import Room
+
+# 16:05 local time, as in the traffic capture of the classic chatroom.
+FIVE_PAST_FOUR = time.mktime((2026, 11, 25, 16, 5, 0, 0, 0, -1))
+
+
+class Client:
+    """One connection as its client sees it."""
+
+    def __init__(self, protocol: ChatProtocol, transport: StringTransport) -> None:
+        self.protocol = protocol
+        self.transport = transport
+
+    def send(self, data: str | bytes) -> None:
+        """Type a line (str), or send raw bytes as they are."""
+        if isinstance(data, str):
+            data = data.encode("utf-8") + b"\n"
+        self.protocol.dataReceived(data)
+
+    def take(self) -> list[str]:
+        """The lines received since the last ``take``, each checked for CRLF."""
+        data = self.transport.value()
+        self.transport.clear()
+        if not data:
+            return []
+        assert data.endswith(b"\r\n"), data
+        return data[:-2].decode("utf-8").split("\r\n")
+
+    @property
+    def closing(self) -> bool:
+        """The server has asked for the connection to close."""
+        return bool(self.transport.disconnecting)
+
+    def finish_close(self) -> None:
+        """The transport finished the close the server asked for."""
+        assert self.closing
+        self.protocol.connectionLost(Failure(ConnectionDone()))
+
+    def disconnect(self) -> None:
+        """The client vanishes (a reset, a closed laptop)."""
+        self.protocol.connectionLost(Failure(ConnectionLost()))
+
+
+class Harness:
+    """A daemon in memory: ``connect`` clients, ``join`` them, advance ``clock``."""
+
+    def __init__(self, **limits: float) -> None:
+        self.clock = Clock()
+        self.clock.advance(FIVE_PAST_FOUR)
+        self.limits = Limits(**limits)
+        self.room = Room(self.clock, self.limits.history)
+        self.factory = ChatFactory(self.room, self.limits, self.clock)
+        self._next_port = 40000
+
+    def connect(self, host: str = "127.0.0.1") -> Client:
+        self._next_port += 1
+        address = IPv4Address("TCP", host, self._next_port)
+        protocol = self.factory.buildProtocol(address)
+        transport = StringTransport(peerAddress=address)
+        protocol.makeConnection(transport)
+        return Client(protocol, transport)
+
+    def join(self, name: str) -> Client:
+        """A client that has chosen ``name``, with its welcome already read."""
+        client = self.connect()
+        client.send(name)
+        assert client.take()[-1].startswith("online ("), name
+        return client
+
+    def chatters(self, *names: str) -> list[Client]:
+        """Several joined clients, each with nothing left unread."""
+        clients = [self.join(name) for name in names]
+        for client in clients:
+            client.take()
+        return clients

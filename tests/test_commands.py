@@ -1,0 +1,164 @@
+"""SPEC §4: the slash commands, what the user gets and what others get."""
+
+from __future__ import annotations
+
+from twisted.logger import capturedLogs
+from twisted.trial.unittest import SynchronousTestCase
+
+from chat import lines
+from tests.harness import Harness
+
+
+class CommandTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.server = Harness()
+        self.soheil, self.ali, self.hasan = self.server.chatters("soheil", "ali", "hasan")
+
+    def others_got(self, *expected: str) -> None:
+        self.assertEqual(self.ali.take(), list(expected))
+        self.assertEqual(self.hasan.take(), list(expected))
+
+    def test_help(self) -> None:
+        """/help lists every command, one per line, to the user only."""
+        self.soheil.send("/help")
+        got = self.soheil.take()
+        self.assertEqual(got, list(lines.HELP))
+        for command in ["/help", "/who", "/names", "/nick", "/me", "/msg", "/quit"]:
+            self.assertTrue(any(command in line for line in got), command)
+        self.others_got()
+
+    def test_who(self) -> None:
+        """/who lists who is online, sorted, to the user only."""
+        self.soheil.send("/who")
+        self.assertEqual(self.soheil.take(), ["online (3): ali, hasan, soheil"])
+        self.others_got()
+
+    def test_names(self) -> None:
+        """/names is /who."""
+        self.soheil.send("/names")
+        self.assertEqual(self.soheil.take(), ["online (3): ali, hasan, soheil"])
+
+    def test_case_insensitive(self) -> None:
+        """Command names ignore case."""
+        self.soheil.send("/WHO")
+        self.soheil.send("/Names")
+        self.assertEqual(self.soheil.take(), ["online (3): ali, hasan, soheil"] * 2)
+
+    def test_nick(self) -> None:
+        """/nick renames the user, who is told, and the others are told."""
+        with capturedLogs() as events:
+            self.soheil.send("/nick Soheil_J")
+        self.assertEqual(self.soheil.take(), ["you are now known as Soheil_J"])
+        self.others_got("soheil is now known as Soheil_J")
+        self.assertIn(
+            "soheil is now known as Soheil_J", [e["log_format"].format(**e) for e in events]
+        )
+        self.ali.send("hi")
+        self.soheil.send("/who")
+        self.assertEqual(self.soheil.take(), ["ali: hi", "online (3): ali, hasan, Soheil_J"])
+
+    def test_nick_new_name_used(self) -> None:
+        """After /nick, messages carry the new name and the old one is free."""
+        self.soheil.send("/nick sj")
+        self.soheil.take()
+        self.ali.take()
+        self.soheil.send("hello")
+        self.assertEqual(self.ali.take(), ["sj: hello"])
+        newcomer = self.server.connect()
+        newcomer.send("soheil")
+        self.assertEqual(newcomer.take()[-1], "online (4): ali, hasan, sj, soheil")
+
+    def test_nick_change_of_case(self) -> None:
+        """A user may change the case of its own name."""
+        self.soheil.send("/nick Soheil")
+        self.assertEqual(self.soheil.take(), ["you are now known as Soheil"])
+
+    def test_nick_taken(self) -> None:
+        """/nick to a name taken in any case is an error; nobody else hears."""
+        self.soheil.send("/nick ALI")
+        self.assertEqual(self.soheil.take(), ["error: the name ALI is taken, choose another"])
+        self.others_got()
+
+    def test_nick_invalid(self) -> None:
+        """/nick follows the registration rules."""
+        self.soheil.send("/nick a!b")
+        (line,) = self.soheil.take()
+        self.assertTrue(line.startswith("error: a name cannot contain '!'"), line)
+        self.others_got()
+
+    def test_nick_same(self) -> None:
+        """/nick to one's own name is an error."""
+        self.soheil.send("/nick soheil")
+        self.assertEqual(self.soheil.take(), ["error: you are already known as soheil"])
+
+    def test_nick_without_name(self) -> None:
+        """/nick alone says how to use it."""
+        self.soheil.send("/nick")
+        self.assertEqual(self.soheil.take(), ["error: usage: /nick NEW"])
+
+    def test_me(self) -> None:
+        """/me shows an action to the others, not to the user."""
+        self.soheil.send("/me waves")
+        self.assertEqual(self.soheil.take(), [])
+        self.others_got("* soheil waves")
+
+    def test_me_without_action(self) -> None:
+        """/me alone says how to use it."""
+        self.soheil.send("/me")
+        self.assertEqual(self.soheil.take(), ["error: usage: /me ACTION"])
+        self.others_got()
+
+    def test_msg(self) -> None:
+        """/msg reaches only the one named, and the sender gets a copy."""
+        self.soheil.send("/msg ali hi there")
+        self.assertEqual(self.soheil.take(), ["[private to ali] hi there"])
+        self.assertEqual(self.ali.take(), ["[private] soheil: hi there"])
+        self.assertEqual(self.hasan.take(), [])
+
+    def test_msg_any_case(self) -> None:
+        """/msg finds the user whatever the case typed."""
+        self.soheil.send("/msg ALI hi")
+        self.assertEqual(self.soheil.take(), ["[private to ali] hi"])
+
+    def test_msg_not_logged(self) -> None:
+        """Private messages stay out of the log."""
+        with capturedLogs() as events:
+            self.soheil.send("/msg ali secret")
+        self.assertNotIn("secret", repr(list(events)))
+
+    def test_msg_no_such_user(self) -> None:
+        """/msg to nobody online is an error."""
+        self.soheil.send("/msg reza hi")
+        self.assertEqual(self.soheil.take(), ["error: no such user: reza"])
+        self.others_got()
+
+    def test_msg_without_text(self) -> None:
+        """/msg with no text says how to use it."""
+        for line in ["/msg", "/msg ali", "/msg ali   "]:
+            self.soheil.send(line)
+            self.assertEqual(self.soheil.take(), ["error: usage: /msg NAME TEXT"])
+
+    def test_quit(self) -> None:
+        """/quit says goodbye, closes, and the others get one leave line."""
+        self.soheil.send("/quit")
+        self.assertEqual(self.soheil.take(), ["Goodbye, soheil!"])
+        self.assertTrue(self.soheil.closing)
+        self.others_got("soheil has left the chatroom!")
+        self.soheil.finish_close()
+        self.others_got()
+
+    def test_unknown(self) -> None:
+        """Any other command is an error that points to /help."""
+        self.soheil.send("/anything-else")
+        self.assertEqual(self.soheil.take(), ["error: unknown command /anything-else (try /help)"])
+        self.others_got()
+
+    def test_bare_slash(self) -> None:
+        """A lone / is an unknown command too."""
+        self.soheil.send("/")
+        self.assertEqual(self.soheil.take(), ["error: unknown command / (try /help)"])
+
+    def test_dispatch_only_commands(self) -> None:
+        """Only command_ methods are reachable from the wire."""
+        self.soheil.send("/dispatch x")
+        self.assertEqual(self.soheil.take(), ["error: unknown command /dispatch (try /help)"])

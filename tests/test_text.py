@@ -1,0 +1,84 @@
+"""SPEC §1: telnet negotiation, control characters and bad UTF-8 in input."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+from twisted.trial.unittest import SynchronousTestCase
+
+from chat.text import TelnetFilter, clean_line
+
+IAC, DO, WILL, SB, SE = b"\xff", b"\xfd", b"\xfb", b"\xfa", b"\xf0"
+
+
+def filtered(*chunks: bytes) -> bytes:
+    telnet = TelnetFilter()
+    return b"".join(telnet.feed(chunk) for chunk in chunks)
+
+
+def byte_by_byte(data: bytes) -> bytes:
+    return filtered(*(data[i : i + 1] for i in range(len(data))))
+
+
+class TelnetFilterTests(SynchronousTestCase):
+    def check(self, data: bytes, expected: bytes) -> None:
+        """Whole, and one byte at a time, ``data`` filters to ``expected``."""
+        self.assertEqual(filtered(data), expected)
+        self.assertEqual(byte_by_byte(data), expected)
+
+    def test_plain_data_passes(self) -> None:
+        """Data with no IAC byte is left alone."""
+        self.check(b"hello\r\n", b"hello\r\n")
+
+    def test_option_negotiation_removed(self) -> None:
+        """IAC DO/WILL OPTION sequences are removed."""
+        self.check(b"so" + IAC + DO + b"\x01" + b"heil" + IAC + WILL + b"\x03\n", b"soheil\n")
+
+    def test_subnegotiation_removed(self) -> None:
+        """IAC SB ... IAC SE, even holding a newline, is removed."""
+        self.check(b"ali" + IAC + SB + b"\x18\x00xterm\n" + IAC + SE + b"\n", b"ali\n")
+
+    def test_escaped_iac_in_subnegotiation(self) -> None:
+        """An escaped IAC inside a subnegotiation does not end it."""
+        self.check(IAC + SB + b"\x18" + IAC + IAC + SE + b"x" + IAC + SE + b"ok", b"ok")
+
+    def test_two_byte_commands_removed(self) -> None:
+        """IAC IP (Ctrl-C in telnet), IAC NOP and IAC IAC are removed."""
+        self.check(b"a" + IAC + b"\xf4" + b"b" + IAC + b"\xf1" + b"c" + IAC + IAC + b"d", b"abcd")
+
+    @given(st.binary(max_size=200), st.integers(min_value=1, max_value=20))
+    def test_chunking_does_not_matter(self, data: bytes, size: int) -> None:
+        """However the stream is cut into reads, the output is the same."""
+        chunks = [data[i : i + size] for i in range(0, len(data), size)]
+        self.assertEqual(filtered(*chunks), filtered(data))
+
+    @given(st.binary(max_size=200))
+    def test_no_iac_survives(self, data: bytes) -> None:
+        """No 0xFF byte ever comes out of the filter."""
+        self.assertNotIn(IAC, filtered(data))
+
+
+class CleanLineTests(SynchronousTestCase):
+    def test_plain_text(self) -> None:
+        """Ordinary UTF-8 text is decoded as it is."""
+        self.assertEqual(clean_line("سلام soheil".encode()), "سلام soheil")
+
+    def test_invalid_utf8(self) -> None:
+        """Invalid bytes become U+FFFD."""
+        self.assertEqual(clean_line(b"caf\xe9 \xc3"), "caf\ufffd \ufffd")
+
+    def test_escape_sequences_removed(self) -> None:
+        """ESC and the other C0 controls go, so no escape sequence survives."""
+        self.assertEqual(clean_line(b"\x1b[2J\x1b]0;owned\x07hi\x00\x08"), "[2J]0;ownedhi")
+
+    def test_delete_and_c1_removed(self) -> None:
+        """DEL and the C1 controls (such as CSI, U+009B) are removed."""
+        self.assertEqual(clean_line("a\x7fb\u009b31mc\u0085".encode()), "ab31mc")
+
+    def test_tab_becomes_space(self) -> None:
+        """TAB becomes a space."""
+        self.assertEqual(clean_line(b"a\tb"), "a b")
+
+    @given(st.binary(max_size=300))
+    def test_nothing_unprintable_but_spaces(self, data: bytes) -> None:
+        """No C0, C1 or DEL character is ever left in a line."""
+        cleaned = clean_line(data)
+        self.assertFalse([c for c in cleaned if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0])
