@@ -1,0 +1,119 @@
+"""SPEC §5 and §8: the twistd plugin, its options and makeService."""
+
+from __future__ import annotations
+
+from twisted.application.service import IServiceMaker
+from twisted.internet.testing import MemoryReactorClock
+from twisted.plugin import IPlugin, getPlugins
+from twisted.python import usage
+from twisted.trial.unittest import SynchronousTestCase
+from zope.interface.verify import verifyObject
+
+from chat.limits import Limits
+from chat.service import ChatService
+from chat.tap import Options, makeService
+
+
+def parse(*arguments: str) -> Options:
+    options = Options()
+    options.parseOptions(list(arguments))
+    return options
+
+
+class PluginTests(SynchronousTestCase):
+    def test_registered(self) -> None:
+        """twistd finds a service maker called chatroom."""
+        makers = {maker.tapname: maker for maker in getPlugins(IServiceMaker)}
+        self.assertIn("chatroom", makers)
+        verifyObject(IServiceMaker, makers["chatroom"])
+        verifyObject(IPlugin, makers["chatroom"])
+        self.assertIs(makers["chatroom"].options, Options)
+
+
+class PortOptionTests(SynchronousTestCase):
+    def test_default(self) -> None:
+        """With no --port the daemon listens on tcp:5050."""
+        self.assertEqual(parse()["port"], ["tcp:5050"])
+
+    def test_bare_number(self) -> None:
+        """A bare number means tcp:NUMBER."""
+        self.assertEqual(parse("--port", "5050")["port"], ["tcp:5050"])
+
+    def test_descriptions(self) -> None:
+        """Any endpoint description is taken as it is."""
+        descriptions = [
+            "tcp:5050:interface=127.0.0.1",
+            "tcp6:5050:interface=\\:\\:1",
+            "unix:/run/chatroom.sock",
+            "systemd:domain=INET:index=0",
+        ]
+        arguments = [a for d in descriptions for a in ("--port", d)]
+        self.assertEqual(parse(*arguments)["port"], descriptions)
+
+    def test_repeated(self) -> None:
+        """--port may be given several times, and -p is short for it."""
+        self.assertEqual(parse("--port", "5050", "-p", "6060")["port"], ["tcp:5050", "tcp:6060"])
+
+    def test_bad_description(self) -> None:
+        """A description that does not parse is a usage error naming it."""
+        with self.assertRaises(usage.UsageError) as caught:
+            parse("--port", "bogus:1234")
+        self.assertIn("bogus:1234", str(caught.exception))
+
+
+class LimitOptionTests(SynchronousTestCase):
+    def test_defaults(self) -> None:
+        """With no options the limits are the spec's defaults."""
+        self.assertEqual(parse()["limits"], Limits())
+
+    def test_each_option(self) -> None:
+        """Each limit has an option of its own."""
+        options = parse(
+            "--history", "5",
+            "--max-line-length", "80",
+            "--max-clients", "7",
+            "--max-per-ip", "3",
+            "--rate", "2.5",
+            "--burst", "4",
+            "--max-send-queue", "4096",
+            "--registration-timeout", "30",
+            "--idle-timeout", "600",
+        )  # fmt: skip
+        self.assertEqual(
+            options["limits"],
+            Limits(
+                history=5,
+                max_line_length=80,
+                max_clients=7,
+                max_per_ip=3,
+                rate=2.5,
+                burst=4,
+                max_send_queue=4096,
+                registration_timeout=30,
+                idle_timeout=600,
+            ),
+        )
+
+    def test_zero_accepted(self) -> None:
+        """0 is accepted everywhere: it turns a limit off."""
+        options = parse("--history", "0", "--rate", "0", "--max-clients", "0")
+        self.assertEqual((options["limits"].history, options["limits"].rate), (0, 0))
+
+    def test_negative_refused(self) -> None:
+        """A negative limit is a usage error."""
+        self.assertRaises(usage.UsageError, parse, "--history", "-1")
+
+    def test_not_a_number(self) -> None:
+        """A limit that is not a number is a usage error."""
+        self.assertRaises(usage.UsageError, parse, "--max-clients", "lots")
+
+
+class MakeServiceTests(SynchronousTestCase):
+    def test_service(self) -> None:
+        """makeService builds a service listening on each --port with the limits."""
+        reactor = MemoryReactorClock()
+        service = makeService(parse("--port", "5050", "--port", "6060", "--history", "3"), reactor)
+        self.assertIsInstance(service, ChatService)
+        service.startService()
+        self.assertEqual([p[0] for p in reactor.tcpServers], [5050, 6060])
+        self.assertEqual(service.factory.limits.history, 3)
