@@ -28,13 +28,17 @@ T = TypeVar("T")
 
 class ListenFailed(SystemExit, Exception):
     """
-    An endpoint could not listen.
+    An endpoint could not listen; ``str()`` says which and why.
 
-    A ``SystemExit``, so that ``twistd -n`` prints its one line and exits 1
-    with no traceback; an ``Exception`` too, so that twistd in background
-    mode reports it through its status pipe and the launching command
-    fails as well.
+    A ``SystemExit`` with status 1, so that ``twistd -n`` ends with no
+    traceback (the reason is logged once, before); an ``Exception`` too, so
+    that twistd in background mode reports it through its status pipe and
+    the launching command fails as well.
     """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.code = 1
 
 
 def raise_open_files_limit() -> int:

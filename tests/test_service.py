@@ -77,7 +77,8 @@ class ListeningTests(SynchronousTestCase):
         failure = ListenFailed("cannot listen on tcp:5050: Address already in use")
         self.assertIsInstance(failure, SystemExit)
         self.assertIsInstance(failure, Exception)
-        self.assertEqual(failure.code, "cannot listen on tcp:5050: Address already in use")
+        self.assertEqual(failure.code, 1)
+        self.assertEqual(str(failure), "cannot listen on tcp:5050: Address already in use")
 
     def test_other_ports_closed_on_failure(self) -> None:
         """When one endpoint fails, the ones that did listen are closed again."""

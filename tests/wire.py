@@ -101,11 +101,40 @@ class Daemon:
     def connect(self) -> Peer:
         return Peer(socket.create_connection((self.host, self.port), timeout=WAIT))
 
-    def stop(self, sig: int = signal.SIGTERM) -> int:
+    def feed(self, peer: Peer, data: bytes, timeout: float = WAIT) -> None:
+        """
+        Send a lot to the daemon while reading its log, so that neither side
+        blocks on a full pipe (every message is a log line).
+        """
+        deadline = time.monotonic() + timeout
+        view = memoryview(data)
+        peer.sock.setblocking(False)
+        try:
+            while view:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimedOut(f"could not send {len(view)} more bytes")
+                readable, writable, _ = select.select([self.log.fd], [peer.sock], [], remaining)
+                if readable:
+                    self.log.buffer += os.read(self.log.fd, 1 << 20)
+                if writable:
+                    view = view[peer.sock.send(view[: 1 << 16]) :]
+        finally:
+            peer.sock.settimeout(WAIT)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = WAIT) -> int:
+        """Signal the daemon and wait for it to end, reading its log meanwhile."""
         if self.process.poll() is None:
             self.process.send_signal(sig)
+        deadline = time.monotonic() + timeout
         try:
-            return self.process.wait(WAIT)
+            while not self.log.closed and time.monotonic() < deadline:
+                readable, _, _ = select.select([self.log.fd], [], [], deadline - time.monotonic())
+                if readable:
+                    chunk = os.read(self.log.fd, 1 << 20)
+                    self.log.buffer += chunk
+                    self.log.closed = not chunk
+            return self.process.wait(max(deadline - time.monotonic(), 0.1))
         finally:
             if self.process.poll() is None:
                 self.process.kill()

@@ -1,0 +1,224 @@
+"""
+End to end: a real ``twistd -n chatroom`` over real sockets (SPEC §2-§4,
+§6, §7, §8). The classic story: soheil, ali and hasan connect, chat, leave.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+from tests.wire import (
+    RUNNING,
+    WAIT,
+    Peer,
+    child_environment,
+    running_daemon,
+    twistd_command,
+)
+
+
+def test_three_friends_chat() -> None:
+    """Every line each friend sees, and every line in the log, is the spec's."""
+    with running_daemon() as daemon:
+        soheil = daemon.connect()
+        assert soheil.register("soheil") == [
+            "Chat with your friends and enjoy",
+            "online (1): soheil",
+        ]
+        daemon.log.until(r"soheil is joined to the chatroom!$")
+        ali = daemon.connect()
+        assert ali.register("ali") == [
+            "Chat with your friends and enjoy",
+            "online (2): ali, soheil",
+        ]
+        assert soheil.line() == "ali is joined to the chatroom!"
+        ali.send("hi soheil im ali")
+        assert soheil.line() == "ali: hi soheil im ali"
+        daemon.log.until(r"ali said hi soheil im ali$")
+
+        hasan = daemon.connect()
+        welcome = hasan.register("hasan")
+        assert welcome[0] == "Chat with your friends and enjoy"
+        assert re.fullmatch(r"\[\d\d:\d\d\] ali: hi soheil im ali", welcome[1])
+        assert welcome[2] == "online (3): ali, hasan, soheil"
+        assert soheil.line() == ali.line() == "hasan is joined to the chatroom!"
+
+        soheil.send("hello this is soheil")
+        assert ali.line() == hasan.line() == "soheil: hello this is soheil"
+        daemon.log.until(r"soheil said hello this is soheil$")
+
+        soheil.send("/quit")
+        assert soheil.reader.until_closed() == ["Goodbye, soheil!"]
+        assert ali.line() == hasan.line() == "soheil has left the chatroom!"
+        daemon.log.until(r"soheil has left the chatroom!$")
+
+        hasan.close()
+        assert ali.line() == "hasan has left the chatroom!"
+        ali.send("/who")
+        assert ali.line() == "online (1): ali"
+        # The sender got no echo of anything it said.
+        assert all("ali:" not in line for line in ali.reader.seen)
+
+
+def test_telnet_style_client() -> None:
+    """CRLF input and telnet negotiation work as from telnet itself."""
+    with running_daemon() as daemon:
+        ali = daemon.connect()
+        ali.register("ali")
+        telnet = daemon.connect()
+        assert telnet.line() == "Please enter your name:"
+        telnet.send(b"\xff\xfd\x03\xff\xfb\x18soheil\r\n")
+        assert telnet.line() == "Chat with your friends and enjoy"
+        assert ali.line() == "soheil is joined to the chatroom!"
+        telnet.send(b"salam\r\n")
+        assert ali.line() == "soheil: salam"
+
+
+def test_half_closed_client_gets_replies() -> None:
+    """A client that shuts down its sending side still gets every reply (nc -N)."""
+    with running_daemon() as daemon:
+        ali = daemon.connect()
+        ali.register("ali")
+        script = daemon.connect()
+        script.send(b"soheil\n/who\nlast line, no newline")
+        script.sock.shutdown(socket.SHUT_WR)
+        assert script.reader.until_closed() == [
+            "Please enter your name:",
+            "Chat with your friends and enjoy",
+            "online (2): ali, soheil",
+            "online (2): ali, soheil",
+        ]
+        assert ali.lines(3) == [
+            "soheil is joined to the chatroom!",
+            "soheil: last line, no newline",
+            "soheil has left the chatroom!",
+        ]
+
+
+def run_to_exit(*arguments: str, cwd: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        twistd_command(*arguments),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=WAIT * 2,
+        cwd=cwd,
+        env=child_environment(),
+    )
+
+
+@pytest.fixture
+def taken_port() -> tuple[int, socket.socket]:
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    yield holder.getsockname()[1]
+    holder.close()
+
+
+def test_port_taken(taken_port: int, tmp_path) -> None:
+    """A port that cannot listen: exit non-zero, one line naming it, no traceback."""
+    description = f"tcp:{taken_port}:interface=127.0.0.1"
+    result = run_to_exit("-n", "--pidfile=", "chatroom", "--port", description, cwd=tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert output.count(f"cannot listen on {description}: Address already in use") == 1
+    assert "Traceback" not in output
+    assert RUNNING not in output
+
+
+def test_port_taken_in_background_mode(taken_port: int, tmp_path) -> None:
+    """In background mode too, the launching twistd exits non-zero."""
+    description = f"tcp:{taken_port}:interface=127.0.0.1"
+    result = run_to_exit(
+        "--pidfile", "chatroom.pid", "--logfile", "chatroom.log",
+        "chatroom", "--port", description,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "cannot listen on" in result.stderr
+    log = (tmp_path / "chatroom.log").read_text()
+    assert f"cannot listen on {description}: Address already in use" in log
+    assert RUNNING not in log
+    assert not (tmp_path / "chatroom.pid").exists()
+
+
+def test_bad_description(tmp_path) -> None:
+    """A description that does not parse: exit non-zero naming it, no traceback."""
+    result = run_to_exit("-n", "chatroom", "--port", "bogus:1234", cwd=tmp_path)
+    assert result.returncode != 0
+    assert "bogus:1234" in result.stdout.splitlines()[-1]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_help_lists_options(tmp_path) -> None:
+    """twistd chatroom --help names every option of the spec."""
+    result = run_to_exit("chatroom", "--help", cwd=tmp_path)
+    for option in [
+        "--port", "--history", "--max-line-length", "--max-clients", "--max-per-ip",
+        "--rate", "--burst", "--max-send-queue", "--registration-timeout", "--idle-timeout",
+    ]:  # fmt: skip
+        assert option in result.stdout
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_shutdown(sig: signal.Signals) -> None:
+    """On SIGTERM or SIGINT every client is told, the connections close, the process ends."""
+    with running_daemon() as daemon:
+        soheil, ali = daemon.connect(), daemon.connect()
+        soheil.register("soheil")
+        ali.register("ali")
+        assert soheil.line() == "ali is joined to the chatroom!"
+        waiting = daemon.connect()
+        assert waiting.line() == "Please enter your name:"
+        started = time.monotonic()
+        status = daemon.stop(sig)
+        for peer in (soheil, ali, waiting):
+            assert peer.reader.until_closed() == ["Server is shutting down. Goodbye!"]
+        assert status in (0, -sig)
+        assert time.monotonic() - started < 5
+        rest = daemon.log.until_closed()
+        assert not [line for line in rest if "Traceback" in line or "Unhandled" in line]
+
+
+def test_shutdown_with_a_client_not_reading() -> None:
+    """A client that stopped reading does not hold up the shutdown."""
+    with running_daemon("--rate", "0", "--max-send-queue", "0") as daemon:
+        stuck = daemon.connect()
+        stuck.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stuck.register("stuck")
+        talker = daemon.connect()
+        talker.register("talker")
+        daemon.feed(talker, (b"x" * 1000 + b"\n") * 5000)  # about 5 MB for stuck, unread
+        assert stuck.line() == "talker is joined to the chatroom!"
+        started = time.monotonic()
+        status = daemon.stop(signal.SIGTERM)
+        assert status in (0, -signal.SIGTERM)
+        assert time.monotonic() - started < 8
+        assert talker.reader.until_closed()[-1] == "Server is shutting down. Goodbye!"
+
+
+def test_clients_of_two_ports_share_one_room(tmp_path) -> None:
+    """Several --port options serve one room."""
+    sock_path = tmp_path / "chat.sock"
+    with running_daemon(
+        "--port", "tcp:0:interface=127.0.0.1", "--port", f"unix:{sock_path}"
+    ) as daemon:
+        over_tcp = daemon.connect()
+        over_tcp.register("tcp_user")
+        unix = socket.socket(socket.AF_UNIX)
+        unix.settimeout(WAIT)
+        unix.connect(str(sock_path))
+        over_unix = Peer(unix)
+        assert over_unix.register("unix_user")[-1] == "online (2): tcp_user, unix_user"
+        over_unix.send("hello over unix")
+        assert over_tcp.lines(2) == [
+            "unix_user is joined to the chatroom!",
+            "unix_user: hello over unix",
+        ]
