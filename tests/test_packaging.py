@@ -1,0 +1,70 @@
+"""
+The release check: the built wheel carries the twistd plugin, and twistd
+finds it there from any directory (a lost ``twisted.plugins`` entry must
+not ship).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.wire import ROOT, WAIT
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+         "--wheel-dir", str(out), str(ROOT)],
+        check=True,
+        timeout=WAIT * 12,
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    (built,) = out.glob("chatroom-*.whl")
+    return built
+
+
+def test_wheel_contents(wheel: Path) -> None:
+    """The wheel has the package and the plugin, and no twisted/__init__.py."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "twisted/plugins/chatroom.py" in names
+    assert "chat/protocol.py" in names
+    assert "twisted/__init__.py" not in names
+    assert "twisted/plugins/__init__.py" not in names
+
+
+def test_console_scripts(wheel: Path) -> None:
+    """The wheel declares the client and the benchmark commands."""
+    archive = zipfile.ZipFile(wheel)
+    (entry_points,) = [n for n in archive.namelist() if n.endswith("entry_points.txt")]
+    text = archive.read(entry_points).decode()
+    assert "chatroom-client = chat.client:main" in text
+    assert "chatroom-bench = chat.bench:main" in text
+
+
+def test_twistd_finds_the_installed_plugin(wheel: Path, tmp_path: Path) -> None:
+    """With the wheel unpacked on sys.path, twistd --help lists chatroom from anywhere."""
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    script = (
+        "import sys; from twisted.plugins import chatroom; print(chatroom.__file__);"
+        "from twisted.scripts.twistd import run; sys.argv = ['twistd', '--help']; run()"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+        timeout=WAIT * 3,
+        stdin=subprocess.DEVNULL,
+    )
+    first, *rest = result.stdout.splitlines()
+    assert first.startswith(str(site)), first
+    assert any(line.split()[:1] == ["chatroom"] for line in rest), result.stdout
