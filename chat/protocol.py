@@ -26,11 +26,12 @@ from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from chat import lines
+from chat import lines, stats
 from chat.limits import CLOSE_GRACE, Limits, TokenBucket
 from chat.outbox import Outbox
 from chat.room import Room
 from chat.session import Session
+from chat.stats import Stats
 from chat.text import TelnetFilter, clean_line
 
 log = Logger()
@@ -55,6 +56,7 @@ class ChatProtocol(LineReceiver):
         self.host = host
         limits = factory.limits
         self._clock = factory.clock
+        self._stats = factory.stats
         self._max_line = limits.max_line_length
         # LineReceiver counts the CR of a telnet line; the limit does not.
         self.MAX_LENGTH = self._max_line + 1 if self._max_line else sys.maxsize
@@ -71,7 +73,7 @@ class ChatProtocol(LineReceiver):
         self._closing = False
         self._resume_call: IDelayedCall | None = None
         self._abort_call: IDelayedCall | None = None
-        self.session = Session(factory.room, self, self._clock, limits)
+        self.session = Session(factory, self)
 
     @property
     def peer(self) -> str:
@@ -136,13 +138,15 @@ class ChatProtocol(LineReceiver):
     # What the session asks of its connection.
 
     def write(self, data: bytes) -> None:
+        self._stats.bytes_out += len(data)
+        self._stats.lines_out += data.count(b"\n")
         held = self._outbox.write(data)
         if self._send_queue_limit and held > self._send_queue_limit and not self._closing:
             self._closing = True
             self._outbox.discard()
             reason = f"not reading, over {self._send_queue_limit} bytes waiting"
             # Not now: the room may be in the middle of a broadcast.
-            self._clock.callLater(0, self.session.drop, reason)
+            self._clock.callLater(0, self.session.drop, stats.SLOW_READER, reason)
 
     def close(self) -> None:
         """Send what is pending, then close; cut it if that takes too long."""
@@ -161,6 +165,7 @@ class ChatProtocol(LineReceiver):
 
     def _line_handled(self, line: bytes | None) -> None:
         """Pass on a line (None: it was too long), then pay for it."""
+        self._stats.lines_in += 1
         if line is None:
             self.session.line_too_long()
         else:
@@ -168,6 +173,7 @@ class ChatProtocol(LineReceiver):
         if self._bucket is not None and not self._closing:
             wait = self._bucket.spend(self._clock.seconds())
             if wait:
+                self._stats.flood_delays += 1
                 self.pauseProducing()
                 self._resume_call = self._clock.callLater(wait, self._resume_reading)
 
@@ -195,10 +201,13 @@ class ChatProtocol(LineReceiver):
 class RefusedConnection(Protocol):
     """A connection over a limit: one ``error:`` line, then closed."""
 
-    def __init__(self, line: str) -> None:
+    def __init__(self, line: str, kind: str, stats: Stats) -> None:
         self.line = line
+        self.kind = kind
+        self.stats = stats
 
     def connectionMade(self) -> None:
+        self.stats.drops[self.kind] += 1
         log.info(lines.LOG_REFUSED, peer=describe_peer(self.transport.getPeer()), reason=self.line)
         self.transport.write(lines.encode(self.line))
         self.transport.loseConnection()
@@ -213,6 +222,7 @@ class ChatFactory(Factory):
         self.room = room
         self.limits = limits
         self.clock = clock
+        self.stats = Stats()
         self.connections: set[ChatProtocol] = set()
         self._per_host: Counter[str] = Counter()
         self._all_closed: list[Deferred[None]] = []
@@ -220,13 +230,13 @@ class ChatFactory(Factory):
     def buildProtocol(self, addr: IAddress) -> Protocol:
         host = getattr(addr, "host", None)
         if self.limits.max_clients and len(self.connections) >= self.limits.max_clients:
-            return RefusedConnection(lines.SERVER_FULL)
+            return RefusedConnection(lines.SERVER_FULL, stats.SERVER_FULL, self.stats)
         if (
             self.limits.max_per_ip
             and host is not None
             and self._per_host[host] >= self.limits.max_per_ip
         ):
-            return RefusedConnection(lines.TOO_MANY_FROM_ADDRESS)
+            return RefusedConnection(lines.TOO_MANY_FROM_ADDRESS, stats.PER_IP, self.stats)
         return ChatProtocol(self, host)
 
     def connected(self, protocol: ChatProtocol) -> None:

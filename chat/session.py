@@ -14,13 +14,23 @@ from typing import Protocol
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
-from chat import lines
+from chat import lines, stats
 from chat.commands import COMMANDS
 from chat.limits import Limits
 from chat.names import NameRejected, check_name
 from chat.room import Room
+from chat.stats import Stats
 
 log = Logger()
+
+
+class Server(Protocol):
+    """What every session shares: the daemon's factory in practice."""
+
+    room: Room
+    limits: Limits
+    clock: IReactorTime
+    stats: Stats
 
 
 class Connection(Protocol):
@@ -36,19 +46,17 @@ class Connection(Protocol):
 class Session:
     """A client, from the name prompt to the leave line."""
 
-    __slots__ = ("_clock", "_connection", "_limits", "_timer", "deliver", "key", "name", "room")
+    __slots__ = ("_connection", "_limits", "_server", "_timer", "deliver", "key", "name", "room")
 
-    def __init__(
-        self, room: Room, connection: Connection, clock: IReactorTime, limits: Limits
-    ) -> None:
+    def __init__(self, server: Server, connection: Connection) -> None:
         self.name: str | None = None
         self.key: str | None = None
-        self.room = room
+        self.room = server.room
         # The room calls this once per receiver: bind it once, here.
         self.deliver: Callable[[bytes], None] = connection.write
+        self._server = server
+        self._limits = server.limits
         self._connection = connection
-        self._clock = clock
-        self._limits = limits
         self._timer: IDelayedCall | None = None
 
     def start(self) -> None:
@@ -84,9 +92,9 @@ class Session:
     def disconnected(self) -> None:
         self._leave()
 
-    def drop(self, reason: str) -> None:
+    def drop(self, kind: str, reason: str) -> None:
         """Cut a client that broke a limit; the others see it leave."""
-        self._log_drop(reason)
+        self._log_drop(kind, reason)
         self._leave()
         self._connection.abort()
 
@@ -131,7 +139,7 @@ class Session:
 
     def _start_timer(self, seconds: float, expired: Callable[[], None]) -> None:
         if seconds > 0:
-            self._timer = self._clock.callLater(seconds, expired)
+            self._timer = self._server.clock.callLater(seconds, expired)
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
@@ -142,18 +150,19 @@ class Session:
     def _registration_expired(self) -> None:
         self._timer = None
         seconds = self._limits.registration_timeout
-        self._log_drop(f"no name within {seconds:g} seconds")
+        self._log_drop(stats.NO_NAME, f"no name within {seconds:g} seconds")
         self.send_line(lines.registration_timeout(seconds))
         self._connection.close()
 
     def _idle_expired(self) -> None:
         self._timer = None
         seconds = self._limits.idle_timeout
-        self._log_drop(f"idle for {seconds:g} seconds")
+        self._log_drop(stats.IDLE, f"idle for {seconds:g} seconds")
         self.send_line(lines.idle_timeout(seconds))
         self._leave()
         self._connection.close()
 
-    def _log_drop(self, reason: str) -> None:
+    def _log_drop(self, kind: str, reason: str) -> None:
+        self._server.stats.drops[kind] += 1
         who = self.name or "an unnamed client"
         log.info(lines.LOG_DROPPED, who=who, peer=self._connection.peer, reason=reason)

@@ -1,0 +1,27 @@
+"""
+Counters of what the daemon did, for the metrics endpoint and the logs.
+
+Plain integers bumped where things happen; reading them costs nothing
+until something (a Prometheus scrape) asks.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+# Why a client was dropped or refused, as counted in ``Stats.drops``.
+SLOW_READER = "slow_reader"
+IDLE = "idle_timeout"
+NO_NAME = "registration_timeout"
+SERVER_FULL = "server_full"
+PER_IP = "max_per_ip"
+
+
+@dataclass(slots=True)
+class Stats:
+    lines_in: int = 0
+    lines_out: int = 0
+    bytes_out: int = 0
+    flood_delays: int = 0
+    drops: Counter[str] = field(default_factory=Counter)
