@@ -67,9 +67,13 @@ class TelnetFilter:
         return bytes(kept)
 
 
-def clean_line(raw: bytes) -> str:
-    """One line from a client as safe text: decoded, with no control characters."""
-    text = raw.decode("utf-8", "replace")
+def strip_controls(text: str) -> str:
+    """Text with no C0 (but TAB, made a space), DEL or C1 characters."""
     if text.isprintable():
         return text
     return text.translate(_CLEAN)
+
+
+def clean_line(raw: bytes) -> str:
+    """One line from a client as safe text: decoded, with no control characters."""
+    return strip_controls(raw.decode("utf-8", "replace"))
