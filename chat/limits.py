@@ -13,6 +13,11 @@ from dataclasses import dataclass
 # is cut: a client that stopped reading must not hold the server up.
 CLOSE_GRACE = 3.0
 
+# Seconds a client's send queue may stay over --max-send-queue before the
+# client is dropped: a burst of lines can overfill even a fast reader for a
+# moment, before its transport had a chance to send anything.
+SEND_QUEUE_GRACE = 1.0
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:

@@ -27,7 +27,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from chat import lines, stats
-from chat.limits import CLOSE_GRACE, Limits, TokenBucket
+from chat.limits import CLOSE_GRACE, SEND_QUEUE_GRACE, Limits, TokenBucket
 from chat.outbox import Outbox
 from chat.room import Room
 from chat.session import Session
@@ -73,6 +73,7 @@ class ChatProtocol(LineReceiver):
         self._closing = False
         self._resume_call: IDelayedCall | None = None
         self._abort_call: IDelayedCall | None = None
+        self._queue_check: IDelayedCall | None = None
         self.session = Session(factory, self)
 
     @property
@@ -128,7 +129,7 @@ class ChatProtocol(LineReceiver):
         """Only the server half-closes, and then it is closing anyway."""
 
     def connectionLost(self, reason: Failure = None) -> None:
-        for call in (self._resume_call, self._abort_call):
+        for call in (self._resume_call, self._abort_call, self._queue_check):
             if call is not None and call.active():
                 call.cancel()
         self._closing = True
@@ -141,12 +142,10 @@ class ChatProtocol(LineReceiver):
         self._stats.bytes_out += len(data)
         self._stats.lines_out += data.count(b"\n")
         held = self._outbox.write(data)
-        if self._send_queue_limit and held > self._send_queue_limit and not self._closing:
-            self._closing = True
-            self._outbox.discard()
-            reason = f"not reading, over {self._send_queue_limit} bytes waiting"
-            # Not now: the room may be in the middle of a broadcast.
-            self._clock.callLater(0, self.session.drop, stats.SLOW_READER, reason)
+        if self._send_queue_limit and held > self._send_queue_limit and self._queue_check is None:
+            # A burst can overfill even a fast reader for a moment: judge it
+            # once its transport has had time to drain.
+            self._queue_check = self._clock.callLater(SEND_QUEUE_GRACE, self._check_send_queue)
 
     def close(self) -> None:
         """Send what is pending, then close; cut it if that takes too long."""
@@ -189,6 +188,15 @@ class ChatProtocol(LineReceiver):
             self.resumeProducing()
         if self._input_ended and not self.paused:
             self._end_of_input()
+
+    def _check_send_queue(self) -> None:
+        self._queue_check = None
+        if self._closing or self._outbox.held_bytes <= self._send_queue_limit:
+            return
+        self._closing = True
+        self._outbox.discard()
+        reason = f"not reading, over {self._send_queue_limit} bytes waiting"
+        self.session.drop(stats.SLOW_READER, reason)
 
     def _end_of_input(self) -> None:
         rest = self.clearLineBuffer()

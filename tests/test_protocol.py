@@ -9,7 +9,7 @@ from twisted.internet.testing import StringTransport
 from twisted.logger import capturedLogs
 from twisted.trial.unittest import SynchronousTestCase
 
-from chat.limits import CLOSE_GRACE
+from chat.limits import CLOSE_GRACE, SEND_QUEUE_GRACE
 from tests.harness import Harness
 
 LONG = "error: line too long (more than 1024 bytes), discarded"
@@ -227,27 +227,39 @@ class SlowReaderTests(SynchronousTestCase):
     def test_up_to_the_limit_kept(self) -> None:
         """Exactly --max-send-queue bytes may wait; the client stays."""
         self.soheil.send("x" * (1000 - len("soheil: \r\n")))
-        self.server.clock.advance(0)
+        self.server.clock.advance(SEND_QUEUE_GRACE * 10)
         self.assertFalse(self.hasan.transport.disconnected)
         self.hasan.transport.producer.resumeProducing()
         self.assertEqual(self.hasan.take(), ["soheil: " + "x" * 990])
 
     def test_one_byte_over_drops(self) -> None:
-        """One byte more and the client is dropped; the others see it leave."""
+        """One byte more, for a grace period, and the client is dropped; others see it leave."""
         with capturedLogs() as events:
             self.soheil.send("x" * (1001 - len("soheil: \r\n")))
-            self.server.clock.advance(0)
+            self.server.clock.advance(SEND_QUEUE_GRACE - 0.01)
+            self.assertFalse(self.hasan.transport.disconnected)
+            self.server.clock.advance(0.01)
         self.assertTrue(self.hasan.transport.disconnected)
         self.assertEqual(self.ali.take(), ["soheil: " + "x" * 991, "hasan has left the chatroom!"])
         (line,) = [text for text in logged(events) if "dropped" in text]
         self.assertIn("hasan (127.0.0.1:", line)
         self.assertIn("over 1000 bytes", line)
 
+    def test_burst_forgiven(self) -> None:
+        """A queue over the limit that drains within the grace period drops nobody."""
+        self.soheil.send(("x" * 1000 + "\n") * 5)
+        self.server.clock.advance(SEND_QUEUE_GRACE / 2)
+        self.hasan.transport.producer.resumeProducing()
+        self.server.clock.advance(SEND_QUEUE_GRACE)
+        self.assertFalse(self.hasan.transport.disconnected)
+        self.assertEqual(self.hasan.take(), ["soheil: " + "x" * 1000] * 5)
+
     def test_nobody_else_waits(self) -> None:
         """Others keep receiving everything while a slow reader is being dropped."""
         for n in range(100):
             self.soheil.send(f"message {n:03}")
-        self.server.clock.advance(0)
+            self.server.clock.advance(0.1)
+        self.assertTrue(self.hasan.transport.disconnected)
         self.assertEqual(len([line for line in self.ali.take() if "message" in line]), 100)
 
     def test_off(self) -> None:
@@ -257,7 +269,7 @@ class SlowReaderTests(SynchronousTestCase):
         hasan.transport.producer.pauseProducing()
         for _ in range(100):
             soheil.send("y" * 1000)
-        server.clock.advance(0)
+        server.clock.advance(SEND_QUEUE_GRACE * 10)
         self.assertFalse(hasan.transport.disconnected)
 
 

@@ -222,3 +222,19 @@ def test_clients_of_two_ports_share_one_room(tmp_path) -> None:
             "unix_user is joined to the chatroom!",
             "unix_user: hello over unix",
         ]
+
+
+def test_client_not_reading_is_dropped() -> None:
+    """A client that stops reading is dropped with a log line; the others see it leave."""
+    with running_daemon("--rate", "0", "--max-send-queue", "65536") as daemon:
+        deaf = socket.socket()
+        deaf.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        deaf.connect((daemon.host, daemon.port))
+        deaf.sendall(b"deaf\n")
+        talker = daemon.connect()
+        talker.register("talker")
+        daemon.feed(talker, (b"y" * 1000 + b"\n") * 8000, timeout=WAIT * 2)
+        daemon.log.until(r"deaf \(127\.0\.0\.1:\d+\) dropped: not reading, over 65536 bytes")
+        talker.send("/who")
+        assert talker.lines(2) == ["deaf has left the chatroom!", "online (1): talker"]
+        deaf.close()
