@@ -1,0 +1,170 @@
+"""
+The room under random traffic (hypothesis stateful testing): joins, taken
+names, renames, messages, actions, private messages, quits and vanishing
+clients, over the real protocol in memory. After every step each client's
+transcript must be exactly what the spec says it sees.
+"""
+
+from __future__ import annotations
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from twisted.trial.unittest import SynchronousTestCase
+
+from tests.harness import Client, Harness
+
+NAMES = st.sampled_from(["ali", "Ali", "ALI", "hasan", "soheil", "Soheil", "reza"])
+TEXT = st.from_regex(r"[a-z]{1,6}( [a-z]{1,6}){0,2}", fullmatch=True)
+PROMPT = "Please enter your name:"
+
+
+class Person:
+    """What the model knows of one connection."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.name: str | None = None
+        self.expected: list[str] = [PROMPT]
+        self.received: list[str] = []
+
+
+class ChatMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.server = Harness(history=3, rate=0)
+        self.people: list[Person] = []
+        self.history: list[str] = []
+
+    # The model.
+
+    def online(self) -> list[Person]:
+        return [p for p in self.people if p.name is not None]
+
+    def holder(self, name: str) -> Person | None:
+        return next((p for p in self.online() if p.name.lower() == name.lower()), None)
+
+    def tell_others(self, sender: Person, line: str) -> None:
+        for person in self.online():
+            if person is not sender:
+                person.expected.append(line)
+
+    def remember(self, line: str) -> None:
+        self.history = [*self.history, f"[16:05] {line}"][-3:]
+
+    def leave(self, person: Person) -> None:
+        if person.name is not None:
+            name, person.name = person.name, None
+            self.tell_others(person, f"{name} has left the chatroom!")
+        self.people.remove(person)
+
+    # The rules.
+
+    @rule()
+    def connect(self) -> None:
+        self.people.append(Person(self.server.connect()))
+
+    @precondition(lambda self: any(p.name is None for p in self.people))
+    @rule(data=st.data(), name=NAMES)
+    def choose_name(self, data: st.DataObject, name: str) -> None:
+        person = data.draw(st.sampled_from([p for p in self.people if p.name is None]))
+        person.client.send(name)
+        if self.holder(name) is not None:
+            person.expected += [f"error: the name {name} is taken, choose another", PROMPT]
+            return
+        self.tell_others(person, f"{name} is joined to the chatroom!")
+        person.name = name
+        names = sorted((p.name for p in self.online()), key=lambda n: (n.lower(), n))
+        person.expected += [
+            "Chat with your friends and enjoy",
+            *self.history,
+            f"online ({len(names)}): {', '.join(names)}",
+        ]
+
+    def someone_online(self, data: st.DataObject) -> Person:
+        return data.draw(st.sampled_from(self.online()))
+
+    @precondition(lambda self: self.online())
+    @rule(data=st.data(), text=TEXT)
+    def say(self, data: st.DataObject, text: str) -> None:
+        person = self.someone_online(data)
+        person.client.send(text)
+        self.tell_others(person, f"{person.name}: {text}")
+        self.remember(f"{person.name}: {text}")
+
+    @precondition(lambda self: self.online())
+    @rule(data=st.data(), text=TEXT)
+    def act(self, data: st.DataObject, text: str) -> None:
+        person = self.someone_online(data)
+        person.client.send(f"/me {text}")
+        self.tell_others(person, f"* {person.name} {text}")
+        self.remember(f"* {person.name} {text}")
+
+    @precondition(lambda self: self.online())
+    @rule(data=st.data(), name=NAMES)
+    def rename(self, data: st.DataObject, name: str) -> None:
+        person = self.someone_online(data)
+        person.client.send(f"/nick {name}")
+        holder = self.holder(name)
+        if name == person.name:
+            person.expected.append(f"error: you are already known as {name}")
+        elif holder is not None and holder is not person:
+            person.expected.append(f"error: the name {name} is taken, choose another")
+        else:
+            self.tell_others(person, f"{person.name} is now known as {name}")
+            person.expected.append(f"you are now known as {name}")
+            person.name = name
+
+    @precondition(lambda self: self.online())
+    @rule(data=st.data(), name=NAMES, text=TEXT)
+    def whisper(self, data: st.DataObject, name: str, text: str) -> None:
+        person = self.someone_online(data)
+        person.client.send(f"/msg {name} {text}")
+        target = self.holder(name)
+        if target is None:
+            person.expected.append(f"error: no such user: {name}")
+            return
+        target.expected.append(f"[private] {person.name}: {text}")
+        person.expected.append(f"[private to {target.name}] {text}")
+
+    @precondition(lambda self: self.people)
+    @rule(data=st.data())
+    def quit(self, data: st.DataObject) -> None:
+        person = data.draw(st.sampled_from(self.people))
+        person.client.send("/quit")
+        person.expected.append(f"Goodbye, {person.name}!" if person.name else "Goodbye!")
+        self.collect(person)
+        person.client.finish_close()
+        self.leave(person)
+
+    @precondition(lambda self: self.people)
+    @rule(data=st.data())
+    def vanish(self, data: st.DataObject) -> None:
+        person = data.draw(st.sampled_from(self.people))
+        self.collect(person)
+        person.client.disconnect()
+        self.leave(person)
+
+    # What must hold.
+
+    def collect(self, person: Person) -> None:
+        person.received += person.client.take()
+        assert person.received == person.expected, (person.received, person.expected)
+
+    @invariant()
+    def transcripts_match(self) -> None:
+        for person in self.people:
+            self.collect(person)
+
+    @invariant()
+    def names_unique_ignoring_case(self) -> None:
+        names = self.server.room.names()
+        assert len({n.lower() for n in names}) == len(names)
+        assert sorted(names) == sorted(p.name for p in self.online())
+
+
+ChatMachine.TestCase.settings = settings(max_examples=100, stateful_step_count=30, deadline=None)
+
+
+class RoomStateMachineTests(ChatMachine.TestCase, SynchronousTestCase):
+    """Random traffic keeps every transcript exactly as the spec says."""
