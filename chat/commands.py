@@ -25,7 +25,7 @@ class Commands:
             handler(user, argument.strip())
 
     def command_help(self, user: Session, argument: str) -> None:
-        user.deliver(lines.encode_all(lines.HELP))
+        user.send(lines.encode_all(lines.HELP))
 
     def command_who(self, user: Session, argument: str) -> None:
         user.send_line(user.room.online_line())
@@ -62,7 +62,7 @@ class Commands:
         if target is None:
             user.send_line(lines.no_such_user(name))
             return
-        target.deliver(lines.encode(lines.private_from(user.name, text)))
+        user.room.tell(target, lines.encode(lines.private_from(user.name, text)))
         user.send_line(lines.private_to(target.name, text))
 
     def command_quit(self, user: Session, argument: str) -> None:

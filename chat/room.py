@@ -3,7 +3,13 @@ The room: who is online, who hears what, and the recent history.
 
 Plain Python with no I/O: members are anything with a ``name``, a ``key``
 and a ``deliver(bytes)`` method, so tests can use fakes that record lines.
-Each broadcast line is encoded once, whatever the number of receivers.
+
+Lines for members are queued and delivered together once per turn of the
+reactor (``flush``): every member gets one ``deliver`` per turn however many
+lines arrived, and the members that get the same lines share one joined
+buffer. The Python work per (line, receiver) pair is gone; what is left is
+per line and per receiver. Membership changes flush first, so each line
+reaches exactly the members online when it was sent.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Protocol
 
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
 from chat import lines
@@ -42,6 +48,9 @@ class Room:
         # a member leaves.
         self._everyone: tuple[Member, ...] = ()
         self._history: deque[tuple[float, str]] = deque(maxlen=max(history, 0))
+        # (member it skips, member it is only for, bytes), in order.
+        self._queued: list[tuple[Member | None, Member | None, bytes]] = []
+        self._flush_call: IDelayedCall | None = None
 
     def __len__(self) -> int:
         return len(self._everyone)
@@ -67,6 +76,7 @@ class Room:
         key = name_key(name)
         if key in self._by_key:
             raise NameTaken(name)
+        self.flush()
         member.name, member.key = name, key
         self._by_key[key] = member
         self._everyone = tuple(self._by_key.values())
@@ -77,6 +87,7 @@ class Room:
         """Take a member out, once; the others hear of it. False if not in."""
         if member.key is None or self._by_key.get(member.key) is not member:
             return False
+        self.flush()
         del self._by_key[member.key]
         self._everyone = tuple(self._by_key.values())
         self._broadcast(member, lines.encode(lines.left(member.name)))
@@ -85,6 +96,7 @@ class Room:
 
     def empty(self) -> None:
         """Let everyone go without a word, as the server shuts down."""
+        self.flush()
         self._by_key.clear()
         self._everyone = ()
 
@@ -117,11 +129,56 @@ class Room:
         self._broadcast(member, lines.encode(line))
         log.info(lines.LOG_ACTED, name=member.name, action=action)
 
+    def is_member(self, member: Member) -> bool:
+        return member.key is not None and self._by_key.get(member.key) is member
+
+    def tell(self, member: Member, data: bytes) -> None:
+        """Lines for one member, kept in order with what the room sends it."""
+        self._queue(None, member, data)
+
     def _remember(self, line: str) -> None:
         if self._history.maxlen:
             self._history.append((self._clock.seconds(), line))
 
     def _broadcast(self, sender: Member, data: bytes) -> None:
+        self._queue(sender, None, data)
+
+    def _queue(self, skip: Member | None, only: Member | None, data: bytes) -> None:
+        self._queued.append((skip, only, data))
+        if self._flush_call is None:
+            self._flush_call = self._clock.callLater(0, self.flush)
+
+    def flush(self) -> None:
+        """Deliver everything queued: one ``deliver`` call per member."""
+        if self._flush_call is not None:
+            if self._flush_call.active():
+                self._flush_call.cancel()
+            self._flush_call = None
+        queued, self._queued = self._queued, []
+        if len(queued) == 1:
+            skip, only, data = queued[0]
+            if only is not None:
+                only.deliver(data)
+                return
+            for member in self._everyone:
+                if member is not skip:
+                    member.deliver(data)
+            return
+        if not queued:
+            return
+        # Most members get every broadcast line: one shared buffer for them.
+        # Senders (who skip their own lines) and the targets of private lines
+        # get a buffer of their own.
+        shared = b"".join(data for _, only, data in queued if only is None)
+        own = {skip for skip, _, _ in queued} | {only for _, only, _ in queued}
         for member in self._everyone:
-            if member is not sender:
-                member.deliver(data)
+            if member in own:
+                mine = b"".join(
+                    data
+                    for skip, only, data in queued
+                    if only is member or (only is None and skip is not member)
+                )
+                if mine:
+                    member.deliver(mine)
+            elif shared:
+                member.deliver(shared)

@@ -63,8 +63,15 @@ class Session:
         self.send_line(lines.PROMPT)
         self._start_timer(self._limits.registration_timeout, self._registration_expired)
 
+    def send(self, data: bytes) -> None:
+        """Lines for this client, after what the room has queued for it."""
+        if self.room.is_member(self):
+            self.room.tell(self, data)
+        else:
+            self.deliver(data)
+
     def send_line(self, line: str) -> None:
-        self.deliver(lines.encode(line))
+        self.send(lines.encode(line))
 
     def line_received(self, text: str) -> None:
         """A clean line of text from the client."""
@@ -80,8 +87,8 @@ class Session:
 
     def quit(self) -> None:
         """The user said goodbye."""
-        self.send_line(lines.goodbye(self.name) if self.name else lines.GOODBYE_UNNAMED)
         self._leave()
+        self.send_line(lines.goodbye(self.name) if self.name else lines.GOODBYE_UNNAMED)
         self._connection.close()
 
     def input_ended(self) -> None:
@@ -112,7 +119,7 @@ class Session:
             name = check_name(text)
             self.room.join(self, name)
         except NameRejected as rejected:
-            self.deliver(lines.encode_all([lines.error(rejected.reason), lines.PROMPT]))
+            self.send(lines.encode_all([lines.error(rejected.reason), lines.PROMPT]))
             return
         self.deliver(
             lines.encode_all([lines.WELCOME, *self.room.history_lines(), self.room.online_line()])
@@ -158,8 +165,8 @@ class Session:
         self._timer = None
         seconds = self._limits.idle_timeout
         self._log_drop(stats.IDLE, f"idle for {seconds:g} seconds")
-        self.send_line(lines.idle_timeout(seconds))
         self._leave()
+        self.send_line(lines.idle_timeout(seconds))
         self._connection.close()
 
     def _log_drop(self, kind: str, reason: str) -> None:

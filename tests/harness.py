@@ -24,9 +24,10 @@ FIVE_PAST_FOUR = time.mktime((2026, 11, 25, 16, 5, 0, 0, 0, -1))
 class Client:
     """One connection as its client sees it."""
 
-    def __init__(self, protocol: ChatProtocol, transport: StringTransport) -> None:
+    def __init__(self, protocol: ChatProtocol, transport: StringTransport, room: Room) -> None:
         self.protocol = protocol
         self.transport = transport
+        self.room = room
 
     def send(self, data: str | bytes) -> None:
         """Type a line (str), or send raw bytes as they are."""
@@ -36,6 +37,7 @@ class Client:
 
     def take(self) -> list[str]:
         """The lines received since the last ``take``, each checked for CRLF."""
+        self.room.flush()  # as the reactor would, on its next turn
         data = self.transport.value()
         self.transport.clear()
         if not data:
@@ -75,7 +77,7 @@ class Harness:
         protocol = self.factory.buildProtocol(address)
         transport = StringTransport(peerAddress=address)
         protocol.makeConnection(transport)
-        return Client(protocol, transport)
+        return Client(protocol, transport, self.room)
 
     def join(self, name: str) -> Client:
         """A client that has chosen ``name``, with its welcome already read."""

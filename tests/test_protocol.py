@@ -27,6 +27,7 @@ class FramingTests(SynchronousTestCase):
     def test_crlf_out(self) -> None:
         """Every line to a client ends with CRLF."""
         self.soheil.send("hi")
+        self.server.room.flush()
         self.assertEqual(self.ali.transport.value(), b"soheil: hi\r\n")
 
     def test_byte_at_a_time(self) -> None:
@@ -236,6 +237,7 @@ class SlowReaderTests(SynchronousTestCase):
         """One byte more, for a grace period, and the client is dropped; others see it leave."""
         with capturedLogs() as events:
             self.soheil.send("x" * (1001 - len("soheil: \r\n")))
+            self.server.room.flush()
             self.server.clock.advance(SEND_QUEUE_GRACE - 0.01)
             self.assertFalse(self.hasan.transport.disconnected)
             self.server.clock.advance(0.01)

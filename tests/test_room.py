@@ -30,12 +30,17 @@ class RoomTests(SynchronousTestCase):
         self.room.join(member, name)
         return member
 
+    def received(self, member: FakeMember) -> list[str]:
+        """What a member has been delivered once the queue is flushed."""
+        self.room.flush()
+        return member.received
+
     def test_join_announced_to_others(self) -> None:
         """Others hear of a newcomer; the newcomer hears nothing from the room."""
         soheil = self.member("soheil")
         ali = self.member("ali")
-        self.assertEqual(soheil.received, ["ali is joined to the chatroom!"])
-        self.assertEqual(ali.received, [])
+        self.assertEqual(self.received(soheil), ["ali is joined to the chatroom!"])
+        self.assertEqual(self.received(ali), [])
 
     def test_taken_ignoring_case(self) -> None:
         """A name is taken whatever its case."""
@@ -47,10 +52,10 @@ class RoomTests(SynchronousTestCase):
         """A message reaches every other member, not its sender."""
         soheil, ali, hasan = (self.member(n) for n in ["soheil", "ali", "hasan"])
         for member in (soheil, ali, hasan):
-            member.received.clear()
+            self.received(member).clear()
         self.room.say(soheil, "hello")
         self.assertEqual(
-            (soheil.received, ali.received, hasan.received),
+            (self.received(soheil), ali.received, hasan.received),
             ([], ["soheil: hello"], ["soheil: hello"]),
         )
 
@@ -59,15 +64,18 @@ class RoomTests(SynchronousTestCase):
         soheil, ali = self.member("soheil"), self.member("ali")
         self.assertTrue(self.room.leave(ali))
         self.assertFalse(self.room.leave(ali))
-        self.assertEqual(soheil.received[-1:], ["ali has left the chatroom!"])
+        self.assertEqual(self.received(soheil)[-1:], ["ali has left the chatroom!"])
         self.assertEqual(soheil.received.count("ali has left the chatroom!"), 1)
 
     def test_leave_during_broadcast(self) -> None:
         """A member that leaves while a line goes round does not upset the rest."""
         soheil, ali, hasan = (self.member(n) for n in ["soheil", "ali", "hasan"])
+        self.room.flush()
         ali.deliver = lambda data: self.room.leave(hasan)  # type: ignore[method-assign]
         self.room.say(soheil, "hi")
+        self.room.flush()
         self.assertEqual(self.room.names(), ["ali", "soheil"])
+        self.assertEqual(self.received(soheil)[-1], "hasan has left the chatroom!")
 
     def test_names_sorted_ignoring_case(self) -> None:
         """The online list is sorted the way people read names."""
@@ -100,12 +108,101 @@ class RoomTests(SynchronousTestCase):
         self.assertEqual(self.room.rename(ali, "Ali2"), "ali")
         self.assertIs(self.room.find("ali2"), ali)
         self.assertIsNone(self.room.find("ali"))
-        self.assertEqual(soheil.received[-1], "ali is now known as Ali2")
+        self.assertEqual(self.received(soheil)[-1], "ali is now known as Ali2")
 
     def test_empty_is_silent(self) -> None:
         """Emptying the room at shutdown announces nothing."""
         soheil, ali = self.member("soheil"), self.member("ali")
-        soheil.received.clear()
+        self.received(soheil).clear()
         self.room.empty()
         self.assertFalse(self.room.leave(ali))
-        self.assertEqual((soheil.received, len(self.room)), ([], 0))
+        self.assertEqual((self.received(soheil), len(self.room)), ([], 0))
+
+
+class FlushTests(SynchronousTestCase):
+    """Lines are queued and delivered together, once per turn of the reactor."""
+
+    def setUp(self) -> None:
+        self.clock = Clock()
+        self.room = Room(self.clock)
+        self.members = {}
+        for name in ["soheil", "ali", "hasan"]:
+            member = CountingMember()
+            self.room.join(member, name)
+            self.members[name] = member
+        self.clock.advance(0)
+        for member in self.members.values():
+            member.deliveries.clear()
+
+    def test_next_turn(self) -> None:
+        """Queued lines go out on the reactor's next turn."""
+        self.room.say(self.members["soheil"], "hi")
+        self.assertEqual(self.members["ali"].deliveries, [])
+        self.clock.advance(0)
+        self.assertEqual(self.members["ali"].deliveries, [b"soheil: hi\r\n"])
+
+    def test_one_delivery_per_member(self) -> None:
+        """However many lines a turn brings, each member gets one delivery."""
+        soheil, ali, hasan = self.members.values()
+        for n in range(3):
+            self.room.say(soheil, f"s{n}")
+            self.room.say(ali, f"a{n}")
+        self.clock.advance(0)
+        self.assertEqual(len(hasan.deliveries), 1)
+        self.assertEqual(
+            hasan.deliveries[0].decode().split("\r\n")[:-1],
+            ["soheil: s0", "ali: a0", "soheil: s1", "ali: a1", "soheil: s2", "ali: a2"],
+        )
+        self.assertEqual(soheil.deliveries, [b"ali: a0\r\nali: a1\r\nali: a2\r\n"])
+
+    def test_shared_buffer(self) -> None:
+        """Members that get the same lines share one buffer."""
+        for _ in range(4):
+            self.room.join(CountingMember(), f"extra{_}")
+        self.room.flush()
+        soheil, ali, hasan = self.members.values()
+        self.room.say(soheil, "x")
+        self.room.say(soheil, "y")
+        self.room.flush()
+        self.assertIs(ali.deliveries[-1], hasan.deliveries[-1])
+
+    def test_private_in_order(self) -> None:
+        """A private line reaches its target after the sender's earlier lines."""
+        soheil, ali, hasan = self.members.values()
+        self.room.say(soheil, "public")
+        self.room.tell(ali, b"[private] soheil: psst\r\n")
+        self.room.say(soheil, "public again")
+        self.room.flush()
+        self.assertEqual(
+            ali.deliveries,
+            [b"soheil: public\r\n[private] soheil: psst\r\nsoheil: public again\r\n"],
+        )
+        self.assertNotIn(b"psst", hasan.deliveries[0])
+
+    def test_newcomer_gets_nothing_older(self) -> None:
+        """A member who joins gets none of the lines queued before it joined."""
+        soheil = self.members["soheil"]
+        self.room.say(soheil, "before")
+        newcomer = CountingMember()
+        self.room.join(newcomer, "reza")
+        self.room.say(soheil, "after")
+        self.room.flush()
+        self.assertEqual(newcomer.deliveries, [b"soheil: after\r\n"])
+
+    def test_leaver_gets_what_came_before(self) -> None:
+        """A member who leaves still gets the lines queued while it was in."""
+        soheil, ali, _ = self.members.values()
+        self.room.say(soheil, "last words for ali")
+        self.room.leave(ali)
+        self.room.flush()
+        self.assertEqual(ali.deliveries, [b"soheil: last words for ali\r\n"])
+
+
+class CountingMember(FakeMember):
+    def __init__(self) -> None:
+        super().__init__()
+        self.deliveries: list[bytes] = []
+
+    def deliver(self, data: bytes) -> None:
+        self.deliveries.append(data)
+        super().deliver(data)

@@ -14,6 +14,7 @@ class StatsTests(SynchronousTestCase):
         before = server.factory.stats.lines_in, server.factory.stats.lines_out
         out_bytes = server.factory.stats.bytes_out
         soheil.send("hello")
+        server.room.flush()
         counted = server.factory.stats
         self.assertEqual((counted.lines_in, counted.lines_out), (before[0] + 1, before[1] + 2))
         self.assertEqual(counted.bytes_out, out_bytes + 2 * len(b"soheil: hello\r\n"))
@@ -33,6 +34,7 @@ class StatsTests(SynchronousTestCase):
         server.connect()
         ali.transport.producer.pauseProducing()
         soheil.send("x" * 20)
+        server.room.flush()
         server.clock.advance(5)
         self.assertEqual(
             dict(server.factory.stats.drops),
