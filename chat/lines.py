@@ -29,6 +29,7 @@ HELP = (
 # Log lines, as twisted.logger format strings.
 LOG_RUNNING = "Server is Running and waiting for connections..."
 LOG_LISTENING = "Listening on {address} ({description})"
+LOG_METRICS = "Metrics on http://{address}/metrics ({description})"
 LOG_JOINED = "{name} is joined to the chatroom!"
 LOG_SAID = "{name} said {text}"
 LOG_ACTED = "* {name} {action}"

@@ -1,6 +1,7 @@
 """
 The daemon as a twistd service: listen on every endpoint, say so, and at
-shutdown say goodbye to every client before the process ends.
+shutdown say goodbye to every client before the process ends.  ``Listener``
+is the listening part alone, which the metrics endpoint shares.
 
 Listening happens while twistd starts the service, before the reactor runs,
 so an endpoint that cannot listen stops the daemon there, with one line and
@@ -15,7 +16,7 @@ from typing import TypeVar
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, gatherResults, maybeDeferred
 from twisted.internet.endpoints import serverFromString
-from twisted.internet.interfaces import IListeningPort, IReactorCore
+from twisted.internet.interfaces import IListeningPort, IProtocolFactory, IReactorCore
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
@@ -64,22 +65,29 @@ def _result_now(deferred: Deferred[T]) -> T | None:
     return box[0] if box else None
 
 
-class ChatService(Service):
-    """Listens on each endpoint description with one shared factory."""
+class Listener(Service):
+    """
+    Listens on each endpoint description with one factory, all or none:
+    the first endpoint that fails closes the others and fails the start.
+    """
 
     def __init__(
-        self, descriptions: list[str], factory: ChatFactory, reactor: IReactorCore
+        self,
+        descriptions: list[str],
+        factory: IProtocolFactory,
+        reactor: IReactorCore,
+        listening_line: str = lines.LOG_LISTENING,
     ) -> None:
         self.descriptions = descriptions
         self.factory = factory
         self.reactor = reactor
+        self.listening_line = listening_line
         self.ports: list[IListeningPort] = []
         self._listening: Deferred[ListenFailed | None] | None = None
 
     def privilegedStartService(self) -> None:
         """Listen now (privileged ports need it), or raise ``ListenFailed``."""
         super().privilegedStartService()
-        log.info(lines.LOG_OPEN_FILES, limit=raise_open_files_limit())
         attempts = [self._listen(description) for description in self.descriptions]
         self._listening = gatherResults(attempts).addCallback(self._listened)
         # The usual endpoints (tcp, ssl, unix, systemd) listen at once.
@@ -91,14 +99,16 @@ class ChatService(Service):
         super().startService()
         if self._listening is None:
             self.privilegedStartService()
-        self._listening.addCallback(self._running)
+        self._listening.addCallback(self._started)
 
     def stopService(self) -> Deferred[None]:
         super().stopService()
         stopping = [port.stopListening() for port in self.ports]
         self.ports = []
-        stopped = gatherResults([d for d in stopping if d is not None])
-        return stopped.addCallback(lambda _: self.factory.shut_down())
+        return gatherResults([d for d in stopping if d is not None]).addCallback(lambda _: None)
+
+    def all_listening(self) -> None:
+        """Called once every endpoint listens, when the service starts."""
 
     def _listen(self, description: str) -> Deferred[IListeningPort | ListenFailed]:
         def failed(failure: Failure) -> ListenFailed:
@@ -106,7 +116,7 @@ class ChatService(Service):
 
         def listening(port: IListeningPort) -> IListeningPort:
             address = describe_peer(port.getHost())
-            log.info(lines.LOG_LISTENING, address=address, description=description)
+            log.info(self.listening_line, address=address, description=description)
             return port
 
         def listen() -> Deferred[IListeningPort]:
@@ -127,9 +137,31 @@ class ChatService(Service):
         self.ports = []
         return failures[0]
 
-    def _running(self, failed: ListenFailed | None) -> None:
+    def _started(self, failed: ListenFailed | None) -> None:
         if failed is None:
-            log.info(lines.LOG_RUNNING)
+            self.all_listening()
         else:
             # Only an endpoint that fails after the reactor started gets here.
             self.reactor.stop()
+
+
+class ChatService(Listener):
+    """The chat endpoints: the running line once they listen, goodbyes at shutdown."""
+
+    factory: ChatFactory
+
+    def __init__(
+        self, descriptions: list[str], factory: ChatFactory, reactor: IReactorCore
+    ) -> None:
+        super().__init__(descriptions, factory, reactor)
+
+    def privilegedStartService(self) -> None:
+        log.info(lines.LOG_OPEN_FILES, limit=raise_open_files_limit())
+        super().privilegedStartService()
+
+    def stopService(self) -> Deferred[None]:
+        """Stop listening first, then say goodbye to every client."""
+        return super().stopService().addCallback(lambda _: self.factory.shut_down())
+
+    def all_listening(self) -> None:
+        log.info(lines.LOG_RUNNING)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ClassVar
 
-from twisted.application.service import IService
+from twisted.application.service import IService, MultiService
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import IReactorCore
 from twisted.python import usage
@@ -21,7 +21,7 @@ DEFAULT_PORT = "tcp:5050"
 _DEFAULTS = Limits()
 
 
-def endpoint_description(value: str) -> str:
+def endpoint_description(value: str, option: str = "--port") -> str:
     """A port number means ``tcp:NUMBER``; anything else must parse as an endpoint."""
     value = value.strip()
     if value.isdigit():
@@ -33,7 +33,7 @@ def endpoint_description(value: str) -> str:
         serverFromString(None, value)
     except (ValueError, TypeError) as problem:
         raise usage.UsageError(
-            f"--port {value!r}: not an endpoint description ({problem})"
+            f"{option} {value!r}: not an endpoint description ({problem})"
         ) from None
     except Exception:
         pass
@@ -106,6 +106,7 @@ class Options(usage.Options):
     def __init__(self) -> None:
         super().__init__()
         self["port"] = []
+        self["metrics"] = None
 
     def opt_port(self, value: str) -> None:
         """
@@ -118,6 +119,13 @@ class Options(usage.Options):
 
     opt_p = opt_port
 
+    def opt_metrics(self, value: str) -> None:
+        """
+        Serve Prometheus metrics at http://ENDPOINT/metrics, e.g.
+        tcp:9100:interface=127.0.0.1 (a port number or an endpoint description).
+        """
+        self["metrics"] = endpoint_description(value, "--metrics")
+
     def postOptions(self) -> None:
         if not self["port"]:
             self["port"] = [DEFAULT_PORT]
@@ -127,9 +135,15 @@ class Options(usage.Options):
 
 
 def makeService(options: Options, reactor: IReactorCore | None = None) -> IService:
+    """The chat service, after the metrics endpoint if there is one."""
     if reactor is None:
         from twisted.internet import reactor
     limits: Limits = options["limits"]
-    room = Room(reactor, limits.history)
-    factory = ChatFactory(room, limits, reactor)
-    return ChatService(options["port"], factory, reactor)
+    factory = ChatFactory(Room(reactor, limits.history), limits, reactor)
+    daemon = MultiService()
+    if options["metrics"] is not None:
+        from chat.metrics import metrics_service
+
+        metrics_service(options["metrics"], factory, reactor).setServiceParent(daemon)
+    ChatService(options["port"], factory, reactor).setServiceParent(daemon)
+    return daemon

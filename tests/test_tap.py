@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from twisted.application.service import IServiceMaker
-from twisted.internet.testing import MemoryReactorClock
+from twisted.internet.address import IPv4Address
+from twisted.internet.error import CannotListenError
+from twisted.internet.testing import MemoryReactorClock, StringTransport
+from twisted.logger import capturedLogs
 from twisted.plugin import IPlugin, getPlugins
 from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
+from twisted.web.server import Site
 from zope.interface.verify import verifyObject
 
 from chat.limits import Limits
-from chat.service import ChatService
+from chat.service import ChatService, ListenFailed
 from chat.tap import Options, makeService
 
 
@@ -108,12 +112,70 @@ class LimitOptionTests(SynchronousTestCase):
         self.assertRaises(usage.UsageError, parse, "--max-clients", "lots")
 
 
+class MetricsOptionTests(SynchronousTestCase):
+    def test_off_by_default(self) -> None:
+        """Without --metrics nothing serves metrics."""
+        self.assertIsNone(parse()["metrics"])
+
+    def test_description(self) -> None:
+        """--metrics takes an endpoint description, or a number meaning tcp:NUMBER."""
+        self.assertEqual(
+            parse("--metrics", "tcp:9100:interface=127.0.0.1")["metrics"],
+            "tcp:9100:interface=127.0.0.1",
+        )
+        self.assertEqual(parse("--metrics", "9100")["metrics"], "tcp:9100")
+
+    def test_bad_description(self) -> None:
+        """A --metrics description that does not parse is a usage error naming the option."""
+        with self.assertRaises(usage.UsageError) as caught:
+            parse("--metrics", "bogus:9100")
+        self.assertIn("--metrics 'bogus:9100'", str(caught.exception))
+
+
+class BusyReactor(MemoryReactorClock):
+    """A reactor on which TCP port 9100 is taken."""
+
+    def listenTCP(self, port, factory, backlog=50, interface=""):  # type: ignore[override]
+        if port == 9100:
+            raise CannotListenError(interface, port, OSError(98, "Address already in use"))
+        return super().listenTCP(port, factory, backlog, interface)
+
+
 class MakeServiceTests(SynchronousTestCase):
     def test_service(self) -> None:
         """makeService builds a service listening on each --port with the limits."""
         reactor = MemoryReactorClock()
         service = makeService(parse("--port", "5050", "--port", "6060", "--history", "3"), reactor)
-        self.assertIsInstance(service, ChatService)
+        (chat,) = list(service)
+        self.assertIsInstance(chat, ChatService)
         service.startService()
         self.assertEqual([p[0] for p in reactor.tcpServers], [5050, 6060])
-        self.assertEqual(service.factory.limits.history, 3)
+        self.assertEqual(chat.factory.limits.history, 3)
+
+    def test_metrics(self) -> None:
+        """With --metrics an HTTP site listens too, before the chat ports, on the same factory."""
+        reactor = MemoryReactorClock()
+        service = makeService(parse("--port", "5050", "--metrics", "tcp:9100"), reactor)
+        metrics, chat = list(service)
+        service.privilegedStartService()
+        self.assertEqual([p[0] for p in reactor.tcpServers], [9100, 5050])
+        site = reactor.tcpServers[0][1]
+        self.assertIsInstance(site, Site)
+        protocol = chat.factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
+        protocol.makeConnection(StringTransport())
+        protocol.dataReceived(b"soheil\n")
+        registry = site.resource.children[b"metrics"].registry
+        self.assertEqual(registry.get_sample_value("chatroom_registered_users"), 1)
+        self.assertIs(metrics.factory, site)
+        self.assertIsInstance(chat, ChatService)
+
+    def test_metrics_port_taken(self) -> None:
+        """A metrics port that cannot listen stops the start like a chat port does."""
+        reactor = BusyReactor()
+        service = makeService(parse("--port", "5050", "--metrics", "9100"), reactor)
+        with capturedLogs() as events, self.assertRaises(ListenFailed) as caught:
+            service.privilegedStartService()
+        reason = "cannot listen on tcp:9100: Address already in use"
+        self.assertEqual(str(caught.exception), reason)
+        self.assertIn(reason, [e["log_format"].format(**e) for e in events])
+        self.assertEqual(reactor.tcpServers, [])

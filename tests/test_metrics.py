@@ -1,0 +1,186 @@
+"""
+The metrics endpoint without a network: the collector over an in-memory
+daemon, and the HTTP site over an in-memory connection.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import REGISTRY
+from twisted.internet.address import IPv4Address
+from twisted.internet.testing import MemoryReactorClock, StringTransport
+from twisted.logger import capturedLogs
+from twisted.trial.unittest import SkipTest, SynchronousTestCase
+
+from chat import stats
+from chat.metrics import DROP_REASONS, MetricsSite, metrics_service, registry_for
+from tests.harness import Harness
+
+ZERO_COUNTERS = [
+    "chatroom_received_lines_total",
+    "chatroom_sent_lines_total",
+    "chatroom_sent_bytes_total",
+    "chatroom_flood_delays_total",
+]
+
+
+class CollectorTests(SynchronousTestCase):
+    """What a scrape reads from the factory."""
+
+    def setUp(self) -> None:
+        self.server = Harness(max_clients=3)
+        self.registry = registry_for(self.server.factory)
+
+    def value(self, name: str, **labels: str) -> float | None:
+        return self.registry.get_sample_value(name, labels)
+
+    def heads(self) -> tuple[float | None, float | None]:
+        return self.value("chatroom_connected_clients"), self.value("chatroom_registered_users")
+
+    def test_fresh_daemon(self) -> None:
+        """A daemon nobody used reports zero everywhere, with every drop reason listed."""
+        self.assertEqual(self.heads(), (0, 0))
+        for name in ZERO_COUNTERS:
+            self.assertEqual(self.value(name), 0, name)
+        for reason in DROP_REASONS:
+            self.assertEqual(self.value("chatroom_dropped_connections_total", reason=reason), 0)
+
+    def test_heads_follow_clients(self) -> None:
+        """A connection counts at once; it counts as a user once named, and not after leaving."""
+        soheil = self.server.connect()
+        self.assertEqual(self.heads(), (1, 0))
+        soheil.send("soheil")
+        self.server.join("ali")
+        self.assertEqual(self.heads(), (2, 2))
+        soheil.send("/quit")
+        soheil.finish_close()
+        self.assertEqual(self.heads(), (1, 1))
+
+    def test_counters_are_the_stats(self) -> None:
+        """Lines and bytes are the factory's own counts, read at each scrape."""
+        soheil, _ali = self.server.chatters("soheil", "ali")
+        soheil.send("hello")
+        counted = self.server.factory.stats
+        self.assertEqual(self.value("chatroom_received_lines_total"), counted.lines_in)
+        self.assertEqual(self.value("chatroom_sent_lines_total"), counted.lines_out)
+        self.assertEqual(self.value("chatroom_sent_bytes_total"), counted.bytes_out)
+        soheil.send("again")
+        self.assertEqual(self.value("chatroom_received_lines_total"), counted.lines_in)
+        self.assertGreater(counted.lines_in, 0)
+
+    def test_flood_delays(self) -> None:
+        """Each pause for flood control shows in the flood delay counter."""
+        server = Harness(rate=1, burst=2)
+        registry = registry_for(server.factory)
+        (soheil,) = server.chatters("soheil")
+        server.clock.advance(10)
+        soheil.send(b"a\nb\nc\n")
+        self.assertEqual(registry.get_sample_value("chatroom_flood_delays_total"), 1)
+
+    def test_drops_by_reason(self) -> None:
+        """Drops and refusals are exported under their reason, new reasons included."""
+        self.server.chatters("soheil", "ali", "hasan")
+        self.server.connect()
+        counted = self.server.factory.stats.drops
+        counted[stats.SLOW_READER] += 2
+        counted["some_new_reason"] += 1
+        dropped = "chatroom_dropped_connections_total"
+        self.assertEqual(self.value(dropped, reason=stats.SERVER_FULL), 1)
+        self.assertEqual(self.value(dropped, reason=stats.SLOW_READER), 2)
+        self.assertEqual(self.value(dropped, reason="some_new_reason"), 1)
+        self.assertEqual(self.value(dropped, reason=stats.IDLE), 0)
+
+    def test_registry_of_its_own(self) -> None:
+        """Each daemon has its own registry; the global one never sees chat numbers."""
+        other = Harness()
+        other_registry = registry_for(other.factory)
+        other.chatters("soheil", "ali")
+        self.assertEqual(other_registry.get_sample_value("chatroom_registered_users"), 2)
+        self.assertEqual(self.value("chatroom_registered_users"), 0)
+        self.assertIsNone(REGISTRY.get_sample_value("chatroom_registered_users"))
+
+    def test_process_numbers(self) -> None:
+        """Open files and their limit are there too, to compare with --max-clients."""
+        if not os.path.exists("/proc/self/stat"):
+            raise SkipTest("no /proc: prometheus_client has no process numbers here")
+        self.assertGreater(self.value("process_open_fds"), 0)
+        self.assertGreater(self.value("process_max_fds"), 0)
+
+
+def get(site: MetricsSite, path: bytes, accept: bytes | None = None) -> tuple[bytes, dict, bytes]:
+    """One HTTP/1.0 request to ``site`` in memory: status line, headers, body."""
+    channel = site.buildProtocol(IPv4Address("TCP", "127.0.0.1", 50000))
+    transport = StringTransport()
+    channel.makeConnection(transport)
+    request = b"GET " + path + b" HTTP/1.0\r\n"
+    if accept is not None:
+        request += b"Accept: " + accept + b"\r\n"
+    channel.dataReceived(request + b"\r\n")
+    head, _, body = transport.value().partition(b"\r\n\r\n")
+    status, *fields = head.split(b"\r\n")
+    headers = {}
+    for field in fields:
+        name, _, value = field.partition(b":")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers, body
+
+
+class SiteTests(SynchronousTestCase):
+    """What a scraper gets over HTTP."""
+
+    def setUp(self) -> None:
+        self.server = Harness()
+        self.site = MetricsSite(self.server.factory, MemoryReactorClock())
+
+    def test_text_format(self) -> None:
+        """GET /metrics answers in Prometheus' text format by default."""
+        self.server.chatters("soheil", "ali")
+        status, headers, body = get(self.site, b"/metrics")
+        self.assertEqual(status, b"HTTP/1.0 200 OK")
+        self.assertTrue(headers[b"content-type"].startswith(b"text/plain; version=0.0.4"))
+        self.assertIn(b"\nchatroom_registered_users 2.0\n", body)
+
+    def test_openmetrics(self) -> None:
+        """A scraper that asks for OpenMetrics gets it, ended by # EOF."""
+        status, headers, body = get(self.site, b"/metrics", b"application/openmetrics-text")
+        self.assertEqual(status, b"HTTP/1.0 200 OK")
+        self.assertTrue(headers[b"content-type"].startswith(b"application/openmetrics-text"))
+        self.assertTrue(body.endswith(b"# EOF\n"))
+
+    def test_only_metrics(self) -> None:
+        """Nothing but /metrics is served."""
+        status, _, _ = get(self.site, b"/")
+        self.assertEqual(status, b"HTTP/1.0 404 Not Found")
+
+    def test_scrapes_not_logged(self) -> None:
+        """Scrapes leave nothing in the daemon's log."""
+        with capturedLogs() as events:
+            get(self.site, b"/metrics")
+        self.assertEqual([event.get("log_format") for event in events], [])
+
+
+class ServiceTests(SynchronousTestCase):
+    """The metrics endpoint as a twistd service."""
+
+    def test_listens_and_says_where(self) -> None:
+        """It listens on its endpoint with the site and logs the URL to scrape."""
+        reactor = MemoryReactorClock()
+        service = metrics_service("tcp:9100", Harness().factory, reactor)
+        with capturedLogs() as events:
+            service.startService()
+        [(port, site, _, _)] = reactor.tcpServers
+        self.assertEqual(port, 9100)
+        self.assertIsInstance(site, MetricsSite)
+        self.assertIn(
+            "Metrics on http://0.0.0.0:9100/metrics (tcp:9100)",
+            [event["log_format"].format(**event) for event in events],
+        )
+
+    def test_stops_listening(self) -> None:
+        """Stopping the service closes its port."""
+        reactor = MemoryReactorClock()
+        service = metrics_service("tcp:9100", Harness().factory, reactor)
+        service.startService()
+        self.successResultOf(service.stopService())
+        self.assertEqual(service.ports, [])
