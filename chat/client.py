@@ -19,11 +19,17 @@ from collections.abc import Callable, Iterator
 from typing import IO, ClassVar, NoReturn, Protocol
 
 from twisted.internet import defer, error, task
-from twisted.internet.endpoints import clientFromString, connectProtocol
+from twisted.internet.endpoints import (
+    HostnameEndpoint,
+    clientFromString,
+    connectProtocol,
+    wrapClientTLS,
+)
 from twisted.internet.interfaces import (
     IDelayedCall,
     IHalfCloseableProtocol,
     IReactorTime,
+    IStreamClientEndpoint,
 )
 from twisted.internet.protocol import connectionDone
 from twisted.logger import Logger
@@ -189,7 +195,9 @@ class ChatClient(LineReceiver):
         self._quit_call = None
         if self._problem is not None:
             self.ended.errback(self._problem)
-        elif self.quitting:
+        elif self.quitting and not _is_tls_error(reason.value):
+            # A TLS failure is never a clean end, even after /quit (end of
+            # input comes at once from an empty pipe).
             self.ended.callback(None)
         else:
             self.ended.errback(ClientError(describe_loss(reason, self._last_error)))
@@ -252,6 +260,68 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace(":", "\\:").replace("=", "\\=")
 
 
+def _split_description(description: str) -> list[str]:
+    """An endpoint description's fields: split on ``:``, ``\\`` escaping the next character."""
+    fields, field = [], ""
+    characters = iter(description)
+    for character in characters:
+        if character == "\\":
+            field += next(characters, "")
+        elif character == ":":
+            fields.append(field)
+            field = ""
+        else:
+            field += character
+    fields.append(field)
+    return fields
+
+
+def tls_address(description: str) -> tuple[str, int]:
+    """HOST and PORT of ``tls:HOST:PORT`` (or ``tls:host=HOST:port=PORT``), for ``--ca``."""
+    kind, *fields = _split_description(description)
+    named = dict(field.split("=", 1) for field in fields if "=" in field)
+    positional = [field for field in fields if "=" not in field]
+    arguments = dict(zip(["host", "port"], positional, strict=False)) | named
+    port = arguments.get("port", "")
+    if (
+        kind != "tls"
+        or len(positional) > 2
+        or set(arguments) != {"host", "port"}
+        or not port.isdigit()
+    ):
+        raise usage.UsageError(f"--ca needs --connect tls:HOST:PORT, not {description}")
+    return arguments["host"], int(port)
+
+
+def trusted_tls_endpoint(
+    reactor: object, host: str, port: int, ca_file: str
+) -> IStreamClientEndpoint:
+    """
+    TLS to HOST:PORT, trusting only the CA certificate in ``ca_file``: a
+    private or test CA, where ``tls:`` alone trusts the system's CAs.
+    """
+    from OpenSSL.crypto import Error as PEMError
+    from twisted.internet.ssl import Certificate, optionsForClientTLS
+
+    try:
+        with open(ca_file, "rb") as pem:
+            authority = Certificate.loadPEM(pem.read())
+    except OSError as problem:
+        raise ClientError(f"cannot read {ca_file}: {problem.strerror or problem}") from None
+    except PEMError:
+        raise ClientError(f"{ca_file} holds no PEM certificate") from None
+    endpoint = HostnameEndpoint(reactor, host, port)
+    return wrapClientTLS(optionsForClientTLS(host, trustRoot=authority), endpoint)
+
+
+def client_endpoint(reactor: object, options: ClientOptions) -> IStreamClientEndpoint:
+    """Where to connect: the endpoint description, or TLS with ``--ca``."""
+    if options["ca"] is None:
+        return clientFromString(reactor, options["endpoint"])
+    host, port = options["tls"]
+    return trusted_tls_endpoint(reactor, host, port, options["ca"])
+
+
 class ClientOptions(usage.Options):
     """``chatroom-client [options] [HOST [PORT]]``"""
 
@@ -263,6 +333,13 @@ class ClientOptions(usage.Options):
     )
     optParameters: ClassVar[list[list[object]]] = [
         ["connect", "c", None, "any Twisted client endpoint, e.g. tls:HOST:5443"],
+        [
+            "ca",
+            None,
+            None,
+            "connect over TLS trusting only the CA certificate in this PEM file "
+            "(with --connect tls:HOST:PORT, or HOST PORT)",
+        ],
         ["name", "n", None, "answer the name prompt with NAME"],
         [
             "quit-timeout",
@@ -299,6 +376,11 @@ class ClientOptions(usage.Options):
                 raise usage.UsageError(f"not a port number: {port}")
             self["endpoint"] = f"tcp:host={_escape(self['host'])}:port={port}"
             self["where"] = f"{self['host']}:{port}"
+        if self["ca"] is not None:
+            if self["connect"] is None:
+                self["tls"] = (self["host"], int(self["port"]))
+            else:
+                self["tls"] = tls_address(self["connect"])
         if self["name"] is not None and not self["name"].strip():
             raise usage.UsageError("--name must not be empty")
         if not self["quit-timeout"] > 0:
@@ -334,7 +416,7 @@ async def chat(reactor: object, options: ClientOptions, start_front: StartFront)
     )
     where = options["where"]
     try:
-        endpoint = clientFromString(reactor, options["endpoint"])
+        endpoint = client_endpoint(reactor, options)
     except (ValueError, TypeError, KeyError) as problem:
         raise ClientError(f"bad endpoint {where}: {problem}") from None
     try:

@@ -6,7 +6,10 @@ Tests for ``chatroom-client`` without a network: the session protocol over
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 
+from OpenSSL import SSL
 from twisted.conch.insults import helper
 from twisted.internet import defer, error
 from twisted.internet.testing import (
@@ -226,6 +229,15 @@ class SessionTests(SynchronousTestCase):
             str(problem.value),
             "the server closed the connection (error: the server is full)",
         )
+
+    def test_tls_failure_after_quit(self) -> None:
+        """A certificate refused after /quit (an empty pipe) is still a failure, named."""
+        client, _ = self.session()
+        client.quit()
+        reason = SSL.Error([("SSL routines", "", "certificate verify failed")])
+        client.connectionLost(Failure(reason))
+        problem = self.failureResultOf(client.ended, ClientError)
+        self.assertEqual(str(problem.value), "TLS failure: certificate verify failed")
 
     def test_reset_is_connection_lost(self) -> None:
         """A reset connection reads as "connection lost"."""
@@ -474,6 +486,56 @@ class OptionsTests(SynchronousTestCase):
         )
         problem = self.failureResultOf(done, ClientError)
         self.assertIn("bad endpoint nonsense:x", str(problem.value))
+
+    def test_ca_with_connect(self) -> None:
+        """--ca takes HOST and PORT from --connect tls:, positional or named, escapes undone."""
+        for description, address in [
+            ("tls:chat.example.org:5443", ("chat.example.org", 5443)),
+            ("tls:host=chat.example.org:port=5443", ("chat.example.org", 5443)),
+            ("tls:\\:\\:1:5443", ("::1", 5443)),
+        ]:
+            self.assertEqual(options("--ca", "ca.pem", "--connect", description)["tls"], address)
+
+    def test_ca_with_host_and_port(self) -> None:
+        """With HOST PORT, --ca means TLS to that address."""
+        self.assertEqual(
+            options("--ca", "ca.pem", "chat.example.org", "5443")["tls"], ("chat.example.org", 5443)
+        )
+
+    def test_ca_not_tls(self) -> None:
+        """--ca with a description that is not a plain tls:HOST:PORT is a usage error."""
+        for description in [
+            "tcp:localhost:5050",
+            "tls:localhost",
+            "tls:localhost:5443:trustRoots=/etc/ssl/certs",
+        ]:
+            problem = self.assert_usage_error("--ca", "ca.pem", "--connect", description)
+            self.assertIn("--ca needs --connect tls:HOST:PORT", problem)
+
+    def chat_with_ca(self, path: str) -> str:
+        done = defer.ensureDeferred(
+            chat(MemoryReactorClock(), options("--ca", path, "localhost", "5443"), None)  # type: ignore[arg-type]
+        )
+        return str(self.failureResultOf(done, ClientError).value)
+
+    def temporary_path(self) -> str:
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        return os.path.join(directory.name, "ca.pem")
+
+    def test_missing_ca_file(self) -> None:
+        """A CA file that cannot be read is one line naming it."""
+        missing = self.temporary_path()
+        self.assertEqual(
+            self.chat_with_ca(missing), f"cannot read {missing}: No such file or directory"
+        )
+
+    def test_not_a_certificate(self) -> None:
+        """A CA file without a PEM certificate is one line naming it."""
+        path = self.temporary_path()
+        with open(path, "w") as garbage:
+            garbage.write("not a certificate\n")
+        self.assertEqual(self.chat_with_ca(path), f"{path} holds no PEM certificate")
 
 
 class TerminalTests(SynchronousTestCase):
