@@ -1,0 +1,491 @@
+"""
+End to end, the way an administrator runs the daemon: twistd in background
+mode, socket activation, TLS, metrics over HTTP, JSON logs, and the systemd
+files in ``etc/``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import os
+import re
+import select
+import shlex
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from prometheus_client.parser import text_string_to_metric_families
+from twisted.logger import eventFromJSON, formatEvent
+from twisted.python.reflect import namedAny
+
+from chat.tap import Options
+from tests.wire import (
+    LISTENING,
+    ROOT,
+    RUNNING,
+    WAIT,
+    Daemon,
+    LineReader,
+    Peer,
+    child_environment,
+    running_daemon,
+    twistd_command,
+)
+
+GOODBYE = "Server is shutting down. Goodbye!"
+CLIENT = [sys.executable, "-c", "from chat.client import main; main()"]
+LOOPBACK = "tcp:0:interface=127.0.0.1"
+
+
+def wait_for_exit(pid: int, timeout: float = WAIT) -> None:
+    """Wait for a process that is not our child (a daemon) to end."""
+    if not hasattr(os, "pidfd_open"):
+        pytest.skip("no os.pidfd_open: cannot wait for a daemon's end without polling")
+    try:
+        handle = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    try:
+        ready, _, _ = select.select([handle], [], [], timeout)
+        assert ready, f"process {pid} still running after {timeout} s"
+    finally:
+        os.close(handle)
+
+
+def start_in_background(directory: Path, *options: str) -> tuple[int, int]:
+    """
+    ``twistd --pidfile --logfile chatroom`` in ``directory``: once the launching
+    twistd has exited 0 the daemon listens, so its pid and port are known.
+    """
+    launched = subprocess.run(
+        twistd_command(
+            "--pidfile", "chatroom.pid", "--logfile", "chatroom.log",
+            "chatroom", "--port", LOOPBACK, *options,
+        ),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        cwd=directory,
+        env=child_environment(),
+    )  # fmt: skip
+    assert launched.returncode == 0, launched.stderr
+    pid = int((directory / "chatroom.pid").read_text())
+    found = LISTENING.search((directory / "chatroom.log").read_text())
+    assert found, "no Listening line in chatroom.log"
+    return pid, int(found["port"])
+
+
+def connect(port: int) -> Peer:
+    return Peer(socket.create_connection(("127.0.0.1", port), timeout=WAIT))
+
+
+def test_background_mode(tmp_path: Path) -> None:
+    """Daemonised twistd writes pidfile and log; SIGTERM says goodbye, removes the pidfile."""
+    pid, port = start_in_background(tmp_path)
+    try:
+        soheil, ali = connect(port), connect(port)
+        soheil.register("soheil")
+        ali.register("ali")
+        assert soheil.line() == "ali is joined to the chatroom!"
+        ali.send("salam soheil")
+        assert soheil.line() == "ali: salam soheil"
+    finally:
+        os.kill(pid, signal.SIGTERM)
+    assert soheil.reader.until_closed() == ali.reader.until_closed() == [GOODBYE]
+    wait_for_exit(pid)
+    assert not (tmp_path / "chatroom.pid").exists()
+    log = (tmp_path / "chatroom.log").read_text()
+    assert "ali said salam soheil" in log
+    assert "Traceback" not in log
+
+
+def test_sigusr1_rotates_log(tmp_path: Path) -> None:
+    """SIGUSR1 makes twistd move chatroom.log to chatroom.log.1 and start a new one."""
+    pid, port = start_in_background(tmp_path)
+    try:
+        os.kill(pid, signal.SIGUSR1)
+        # The rotation is queued before the reactor reads from a new client.
+        soheil = connect(port)
+        soheil.register("soheil")
+    finally:
+        os.kill(pid, signal.SIGTERM)
+    wait_for_exit(pid)
+    rotated = (tmp_path / "chatroom.log.1").read_text()
+    current = (tmp_path / "chatroom.log").read_text()
+    assert "Listening on" in rotated and "soheil is joined" not in rotated
+    assert "soheil is joined to the chatroom!" in current and "Listening on" not in current
+
+
+SOCKET_FAMILIES = [
+    ("INET", socket.AF_INET, "127.0.0.1"),
+    ("INET6", socket.AF_INET6, "::1"),
+]
+
+
+@pytest.mark.parametrize(("domain", "family", "host"), SOCKET_FAMILIES)
+def test_socket_activation(domain: str, family: socket.AddressFamily, host: str) -> None:
+    """A listening socket handed over the systemd way (fd 3, LISTEN_*) serves clients."""
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.bind((host, 0))
+    except OSError as problem:
+        listener.close()
+        pytest.skip(f"cannot bind {host}: {problem}")
+    listener.listen()
+    port = listener.getsockname()[1]
+    # What systemd does between fork and exec: the socket at fd 3, and
+    # LISTEN_PID set to the daemon's own pid.
+    as_systemd = (
+        "import os, sys; os.dup2(int(sys.argv[1]), 3); "
+        "os.environ['LISTEN_PID'] = str(os.getpid()); "
+        "os.execv(sys.executable, [sys.executable, *sys.argv[2:]])"
+    )
+    twistd = twistd_command(
+        "-n", "--pidfile=", "chatroom", "--port", f"systemd:domain={domain}:index=0"
+    )
+    env = child_environment() | {"LISTEN_FDS": "1", "LISTEN_FDNAMES": "chatroom.socket"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", as_systemd, str(listener.fileno()), *twistd[1:]],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        pass_fds=[listener.fileno()],
+        env=env,
+    )
+    listener.close()
+    daemon = Daemon(process)
+    try:
+        daemon.wait_running()
+        assert daemon.port == port
+        peer = Peer(socket.create_connection((host, port), timeout=WAIT))
+        assert peer.register("soheil") == [
+            "Chat with your friends and enjoy",
+            "online (1): soheil",
+        ]
+    finally:
+        daemon.stop()
+        process.stdout.close()
+
+
+def make_certificates(directory: Path) -> dict[str, Path]:
+    """A test CA, and a certificate it signed for localhost and 127.0.0.1."""
+    now = datetime.datetime.now(datetime.UTC)
+    validity = (now - datetime.timedelta(hours=1), now + datetime.timedelta(days=1))
+
+    def certificate(subject: str, issuer: str, key, signer, extensions) -> x509.Certificate:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(validity[0])
+            .not_valid_after(validity[1])
+        )
+        for extension, critical in extensions:
+            builder = builder.add_extension(extension, critical=critical)
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key, server_key = (
+        ec.generate_private_key(ec.SECP256R1()),
+        ec.generate_private_key(ec.SECP256R1()),
+    )
+    authority = certificate(
+        "chatroom test CA",
+        "chatroom test CA",
+        ca_key,
+        ca_key,
+        [
+            (x509.BasicConstraints(ca=True, path_length=None), True),
+            (x509.KeyUsage(False, False, False, False, False, True, True, False, False), True),
+            (x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False),
+        ],
+    )
+    names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    server = certificate(
+        "localhost",
+        "chatroom test CA",
+        server_key,
+        ca_key,
+        [
+            (x509.SubjectAlternativeName(names), False),
+            (x509.BasicConstraints(ca=False, path_length=None), True),
+            (x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), False),
+            (
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                False,
+            ),
+        ],
+    )
+    paths = {name: directory / f"{name}.pem" for name in ("ca", "cert", "key")}
+    paths["ca"].write_bytes(authority.public_bytes(serialization.Encoding.PEM))
+    paths["cert"].write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    paths["key"].write_bytes(
+        server_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return paths
+
+
+class TLSPeer:
+    """A chat client over Python's own TLS, which checks the server certificate."""
+
+    def __init__(self, port: int, ca: Path) -> None:
+        context = ssl.create_default_context(cafile=str(ca))
+        raw = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
+        self.sock = context.wrap_socket(raw, server_hostname="localhost")
+        self.buffer = b""
+
+    def line(self) -> str:
+        while b"\r\n" not in self.buffer:
+            chunk = self.sock.recv(4096)
+            assert chunk, f"closed; unread: {self.buffer!r}"
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\r\n", 1)
+        return line.decode("utf-8")
+
+    def send(self, text: str) -> None:
+        self.sock.sendall(text.encode("utf-8") + b"\n")
+
+
+def run_client(*argv: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLIENT, *argv],
+        input=stdin.decode(),
+        capture_output=True,
+        text=True,
+        env=child_environment(),
+        timeout=WAIT,
+    )
+
+
+def logged_port(daemon: Daemon, pattern: str) -> int:
+    """The port of the first log line seen so far that matches ``pattern``."""
+    for line in daemon.log.seen:
+        found = re.search(pattern, line)
+        if found:
+            return int(found["port"])
+    raise AssertionError(f"no {pattern!r} in {daemon.log.seen!r}")
+
+
+def test_tls_next_to_tcp(tmp_path: Path) -> None:
+    """TLS clients (Python's ssl, chatroom-client --ca) chat with a TCP client in one room."""
+    pem = make_certificates(tmp_path)
+    tls = f"ssl:0:interface=127.0.0.1:privateKey={pem['key']}:certKey={pem['cert']}"
+    with running_daemon("--port", LOOPBACK, "--port", tls) as daemon:
+        port = logged_port(daemon, r"Listening on 127\.0\.0\.1:(?P<port>\d+) \(ssl:")
+        ali = daemon.connect()
+        ali.register("ali")
+
+        soheil = TLSPeer(port, pem["ca"])
+        assert soheil.line() == "Please enter your name:"
+        soheil.send("soheil")
+        assert [soheil.line(), soheil.line()] == [
+            "Chat with your friends and enjoy",
+            "online (2): ali, soheil",
+        ]
+        soheil.send("hello over tls")
+        assert ali.lines(2) == ["soheil is joined to the chatroom!", "soheil: hello over tls"]
+
+        description = f"tls:localhost:{port}"
+        done = run_client(
+            "--connect", description, "--ca", str(pem["ca"]), "--name", "hasan",
+            stdin=b"hi from hasan\n",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.splitlines()[-1] == "Goodbye, hasan!"
+        assert ali.lines(3) == [
+            "hasan is joined to the chatroom!",
+            "hasan: hi from hasan",
+            "hasan has left the chatroom!",
+        ]
+
+        untrusting = run_client("--connect", description, "--name", "mallory")
+        assert untrusting.returncode == 1
+        assert untrusting.stderr.splitlines() == [
+            f"chatroom-client: cannot connect to {description}: "
+            "TLS failure: certificate verify failed"
+        ]
+        ali.send("/who")
+        assert ali.line() == "online (2): ali, soheil"
+
+
+def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample on the metrics page, by name and labels."""
+    url = f"http://127.0.0.1:{port}/metrics"
+    with urllib.request.urlopen(url, timeout=WAIT) as response:
+        text = response.read().decode("utf-8")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def test_metrics_follow_the_chat() -> None:
+    """Scraped over HTTP, the numbers change as clients join, talk, get refused and leave."""
+    options = ("--max-clients", "2", "--metrics", LOOPBACK)
+    with running_daemon(*options) as daemon:
+        port = logged_port(daemon, r"Metrics on http://127\.0\.0\.1:(?P<port>\d+)/metrics ")
+
+        def heads() -> tuple[float, float]:
+            now = scrape(port)
+            return now["chatroom_connected_clients", ()], now["chatroom_registered_users", ()]
+
+        assert heads() == (0, 0)
+        soheil = daemon.connect()
+        assert soheil.line() == "Please enter your name:"
+        assert heads() == (1, 0)
+        soheil.send("soheil")
+        assert soheil.lines(2)[-1] == "online (1): soheil"
+        assert heads() == (1, 1)
+        ali = daemon.connect()
+        ali.register("ali")
+        assert soheil.line() == "ali is joined to the chatroom!"
+        assert heads() == (2, 2)
+
+        before = scrape(port)
+        soheil.send("hello")
+        assert ali.line() == "soheil: hello"
+        after = scrape(port)
+        for name, more in [
+            ("chatroom_received_lines_total", 1),
+            ("chatroom_sent_lines_total", 1),
+            ("chatroom_sent_bytes_total", len(b"soheil: hello\r\n")),
+        ]:
+            assert after[name, ()] - before[name, ()] == more, name
+
+        refused = daemon.connect()
+        assert refused.reader.until_closed()[0].startswith("error: ")
+        full = ("chatroom_dropped_connections_total", (("reason", "server_full"),))
+        assert scrape(port)[full] == 1
+
+        soheil.send("/quit")
+        assert soheil.reader.until_closed() == ["Goodbye, soheil!"]
+        assert heads() == (1, 1)
+
+
+def test_metrics_port_taken(tmp_path: Path) -> None:
+    """A metrics port that cannot listen ends the daemon with one line, before it runs."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = f"tcp:{holder.getsockname()[1]}:interface=127.0.0.1"
+        result = subprocess.run(
+            twistd_command("-n", "--pidfile=", "chatroom", "--port", LOOPBACK, "--metrics", taken),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=WAIT,
+            cwd=tmp_path,
+            env=child_environment(),
+        )
+    output = result.stdout + result.stderr
+    assert result.returncode == 1
+    assert output.count(f"cannot listen on {taken}: Address already in use") == 1
+    assert "Traceback" not in output
+    assert RUNNING not in output
+
+
+def test_json_log() -> None:
+    """twistd --logger chat.jsonlog.observer logs one JSON event per line, fields apart."""
+    process = subprocess.Popen(
+        twistd_command(
+            "--logger", "chat.jsonlog.observer", "-n", "--pidfile=", "chatroom", "--port", LOOPBACK
+        ),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=child_environment(),
+    )
+    daemon = Daemon(process)
+    log = LineReader(process.stdout.fileno(), b"\n")
+
+    def event_where(**fields: str) -> dict:
+        deadline = time.monotonic() + WAIT
+        while True:
+            line = log.line(max(deadline - time.monotonic(), 0.001))
+            assert line is not None, f"log ended before {fields}"
+            event = json.loads(line)
+            if all(event.get(key) == value for key, value in fields.items()):
+                return event
+
+    try:
+        listening = event_where(log_format="Listening on {address} ({description})")
+        host, port = listening["address"].rsplit(":", 1)
+        peer = Peer(socket.create_connection((host, int(port)), timeout=WAIT))
+        peer.register("soheil")
+        joined = event_where(log_namespace="chat.room", name="soheil")
+        assert formatEvent(eventFromJSON(json.dumps(joined))) == "soheil is joined to the chatroom!"
+    finally:
+        daemon.stop()
+        process.stdout.close()
+        process.stderr.close()
+
+
+def environment_file() -> dict[str, str]:
+    """etc/chatroom.env as systemd reads it: KEY=VALUE lines, # comments."""
+    values = {}
+    for line in (ROOT / "etc" / "chatroom.env").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
+
+
+def test_environment_file_options() -> None:
+    """The options in etc/chatroom.env are ones the plugin and twistd accept."""
+    values = environment_file()
+    options = Options()
+    options.parseOptions(values["CHATROOM_OPTIONS"].split())
+    assert options["port"][0].startswith("systemd:")
+    assert values["TWISTD_OPTIONS"] == ""
+    commented = (ROOT / "etc" / "chatroom.env").read_text()
+    logger = re.search(r"^#TWISTD_OPTIONS=--logger (\S+)$", commented, re.MULTILINE)
+    assert logger and callable(namedAny(logger[1]))
+
+
+def test_units_verify(tmp_path: Path) -> None:
+    """systemd-analyze verify finds nothing wrong in etc/chatroom.service and .socket."""
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        print("skipped: systemd-analyze is not installed (apt-get install systemd)")
+        pytest.skip("systemd-analyze is not installed")
+    # verify wants ExecStart's program to exist; it never runs it.
+    service = (ROOT / "etc" / "chatroom.service").read_text()
+    assert "ExecStart=/opt/chatroom/bin/twistd " in service
+    (tmp_path / "chatroom.service").write_text(
+        service.replace("/opt/chatroom/bin/twistd", shlex.quote(sys.executable))
+    )
+    shutil.copy(ROOT / "etc" / "chatroom.socket", tmp_path)
+    result = subprocess.run(
+        [analyze, "verify", "./chatroom.service", "./chatroom.socket"],
+        capture_output=True,
+        text=True,
+        timeout=WAIT * 3,
+        cwd=tmp_path,
+    )
+    complaints = [
+        line for line in (result.stdout + result.stderr).splitlines() if "chatroom." in line
+    ]
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert complaints == []
