@@ -19,13 +19,15 @@ class Outbox:
 
     def __init__(self, transport: ITransport) -> None:
         self._transport = transport
-        self._held: list[bytes] = []
+        self._held: list[bytes] | None = None  # made when first needed
         self.held_bytes = 0
         self._transport_full = False
 
     def write(self, data: bytes) -> int:
         """Send or hold ``data``; return how many bytes are held."""
         if self._transport_full:
+            if self._held is None:
+                self._held = []
             self._held.append(data)
             self.held_bytes += len(data)
         else:
@@ -41,7 +43,7 @@ class Outbox:
             self._transport.write(data)
 
     def discard(self) -> None:
-        self._held.clear()
+        self._held = None
         self.held_bytes = 0
 
     # IPushProducer, called by the transport.

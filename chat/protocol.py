@@ -52,21 +52,20 @@ class ChatProtocol(LineReceiver):
     delimiter = b"\n"
 
     def __init__(self, factory: ChatFactory, host: str | None) -> None:
+        # Every attribute is set here, in one order, so that all instances
+        # share one key table (CPython's compact instance dictionaries).
+        self._buffer = b""
+        self._busyReceiving = False
+        self.paused = False
         self.factory = factory
         self.host = host
         limits = factory.limits
-        self._clock = factory.clock
-        self._stats = factory.stats
-        self._max_line = limits.max_line_length
-        # LineReceiver counts the CR of a telnet line; the limit does not.
-        self.MAX_LENGTH = self._max_line + 1 if self._max_line else sys.maxsize
-        self._send_queue_limit = limits.max_send_queue
         self._bucket = (
-            TokenBucket(limits.rate, limits.burst, self._clock.seconds())
+            TokenBucket(limits.rate, limits.burst, factory.clock.seconds())
             if limits.rate > 0
             else None
         )
-        self._telnet = TelnetFilter()
+        self._telnet: TelnetFilter | None = None  # made when IAC first shows up
         self._discarding = False
         self._overflow: bytes | None = None
         self._input_ended = False
@@ -74,7 +73,14 @@ class ChatProtocol(LineReceiver):
         self._resume_call: IDelayedCall | None = None
         self._abort_call: IDelayedCall | None = None
         self._queue_check: IDelayedCall | None = None
+        self._outbox: Outbox | None = None
         self.session = Session(factory, self)
+
+    @property
+    def MAX_LENGTH(self) -> int:  # read by LineReceiver
+        # LineReceiver counts the CR of a telnet line; the limit does not.
+        limit = self.factory.limits.max_line_length
+        return limit + 1 if limit else sys.maxsize
 
     @property
     def peer(self) -> str:
@@ -92,7 +98,10 @@ class ChatProtocol(LineReceiver):
         self.session.start()
 
     def dataReceived(self, data: bytes) -> None:
-        data = self._telnet.feed(data)
+        if self._telnet is None and b"\xff" in data:
+            self._telnet = TelnetFilter()
+        if self._telnet is not None:
+            data = self._telnet.feed(data)
         while True:
             if self._discarding:
                 _, newline, data = data.partition(b"\n")
@@ -115,7 +124,8 @@ class ChatProtocol(LineReceiver):
         if self._closing:
             return
         line = line.removesuffix(b"\r")
-        self._line_handled(None if self._max_line and len(line) > self._max_line else line)
+        limit = self.factory.limits.max_line_length
+        self._line_handled(None if limit and len(line) > limit else line)
 
     def readConnectionLost(self) -> None:
         """The client will send no more; what it sent is still answered."""
@@ -139,13 +149,17 @@ class ChatProtocol(LineReceiver):
     # What the session asks of its connection.
 
     def write(self, data: bytes) -> None:
-        self._stats.bytes_out += len(data)
-        self._stats.lines_out += data.count(b"\n")
+        counted = self.factory.stats
+        counted.bytes_out += len(data)
+        counted.lines_out += data.count(b"\n")
         held = self._outbox.write(data)
-        if self._send_queue_limit and held > self._send_queue_limit and self._queue_check is None:
+        limit = self.factory.limits.max_send_queue
+        if limit and held > limit and self._queue_check is None:
             # A burst can overfill even a fast reader for a moment: judge it
             # once its transport has had time to drain.
-            self._queue_check = self._clock.callLater(SEND_QUEUE_GRACE, self._check_send_queue)
+            self._queue_check = self.factory.clock.callLater(
+                SEND_QUEUE_GRACE, self._check_send_queue
+            )
 
     def close(self) -> None:
         """Send what is pending, then close; cut it if that takes too long."""
@@ -154,7 +168,7 @@ class ChatProtocol(LineReceiver):
         self.transport.unregisterProducer()
         self.transport.loseConnection()
         if self._abort_call is None:
-            self._abort_call = self._clock.callLater(CLOSE_GRACE, self.abort)
+            self._abort_call = self.factory.clock.callLater(CLOSE_GRACE, self.abort)
 
     def abort(self) -> None:
         self._closing = True
@@ -164,17 +178,17 @@ class ChatProtocol(LineReceiver):
 
     def _line_handled(self, line: bytes | None) -> None:
         """Pass on a line (None: it was too long), then pay for it."""
-        self._stats.lines_in += 1
+        self.factory.stats.lines_in += 1
         if line is None:
             self.session.line_too_long()
         else:
             self.session.line_received(clean_line(line))
         if self._bucket is not None and not self._closing:
-            wait = self._bucket.spend(self._clock.seconds())
+            wait = self._bucket.spend(self.factory.clock.seconds())
             if wait:
-                self._stats.flood_delays += 1
+                self.factory.stats.flood_delays += 1
                 self.pauseProducing()
-                self._resume_call = self._clock.callLater(wait, self._resume_reading)
+                self._resume_call = self.factory.clock.callLater(wait, self._resume_reading)
 
     def _resume_reading(self) -> None:
         self._resume_call = None
@@ -191,11 +205,12 @@ class ChatProtocol(LineReceiver):
 
     def _check_send_queue(self) -> None:
         self._queue_check = None
-        if self._closing or self._outbox.held_bytes <= self._send_queue_limit:
+        limit = self.factory.limits.max_send_queue
+        if self._closing or self._outbox.held_bytes <= limit:
             return
         self._closing = True
         self._outbox.discard()
-        reason = f"not reading, over {self._send_queue_limit} bytes waiting"
+        reason = f"not reading, over {limit} bytes waiting"
         self.session.drop(stats.SLOW_READER, reason)
 
     def _end_of_input(self) -> None:

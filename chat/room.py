@@ -8,8 +8,8 @@ Lines for members are queued and delivered together once per turn of the
 reactor (``flush``): every member gets one ``deliver`` per turn however many
 lines arrived, and the members that get the same lines share one joined
 buffer. The Python work per (line, receiver) pair is gone; what is left is
-per line and per receiver. Membership changes flush first, so each line
-reaches exactly the members online when it was sent.
+per line and per receiver. Each line reaches exactly the members online
+when it was sent, however many came and went meanwhile.
 """
 
 from __future__ import annotations
@@ -33,6 +33,11 @@ class Member(Protocol):
     def deliver(self, data: bytes) -> None: ...
 
 
+def _shared(key: str, name: str) -> str:
+    """The name itself when it is its own key: one string per member, not two."""
+    return name if key == name else key
+
+
 class NameTaken(NameRejected):
     def __init__(self, name: str) -> None:
         super().__init__(f"the name {name} is taken, choose another")
@@ -48,9 +53,15 @@ class Room:
         # a member leaves.
         self._everyone: tuple[Member, ...] = ()
         self._history: deque[tuple[float, str]] = deque(maxlen=max(history, 0))
-        # (member it skips, member it is only for, bytes), in order.
-        self._queued: list[tuple[Member | None, Member | None, bytes]] = []
+        # Lines waiting for the reactor's next turn, in order: (member it
+        # skips, member it is only for, bytes, membership changes before it).
+        self._queued: list[tuple[Member | None, Member | None, bytes, int]] = []
         self._flush_call: IDelayedCall | None = None
+        # Who came and went while lines were waiting, and when, so that each
+        # line reaches exactly the members online when it was sent.
+        self._changes = 0
+        self._came: dict[Member, int] = {}
+        self._went: list[tuple[Member, int, int]] = []
 
     def __len__(self) -> int:
         return len(self._everyone)
@@ -73,13 +84,15 @@ class Room:
 
     def join(self, member: Member, name: str) -> None:
         """Add a member under a checked name; ``NameTaken`` if someone has it."""
-        key = name_key(name)
+        key = _shared(name_key(name), name)
         if key in self._by_key:
             raise NameTaken(name)
-        self.flush()
         member.name, member.key = name, key
         self._by_key[key] = member
         self._everyone = tuple(self._by_key.values())
+        self._changes += 1
+        if self._queued:
+            self._came[member] = self._changes
         self._broadcast(member, lines.encode(lines.joined(name)))
         log.info(lines.LOG_JOINED, name=name)
 
@@ -87,9 +100,11 @@ class Room:
         """Take a member out, once; the others hear of it. False if not in."""
         if member.key is None or self._by_key.get(member.key) is not member:
             return False
-        self.flush()
         del self._by_key[member.key]
         self._everyone = tuple(self._by_key.values())
+        self._changes += 1
+        if self._queued:
+            self._went.append((member, self._came.pop(member, 0), self._changes))
         self._broadcast(member, lines.encode(lines.left(member.name)))
         log.info(lines.LOG_LEFT, name=member.name)
         return True
@@ -102,7 +117,7 @@ class Room:
 
     def rename(self, member: Member, name: str) -> str:
         """Give a member a new checked name; return the old one."""
-        key = name_key(name)
+        key = _shared(name_key(name), name)
         holder = self._by_key.get(key)
         if holder is not None and holder is not member:
             raise NameTaken(name)
@@ -144,7 +159,7 @@ class Room:
         self._queue(sender, None, data)
 
     def _queue(self, skip: Member | None, only: Member | None, data: bytes) -> None:
-        self._queued.append((skip, only, data))
+        self._queued.append((skip, only, data, self._changes))
         if self._flush_call is None:
             self._flush_call = self._clock.callLater(0, self.flush)
 
@@ -154,9 +169,12 @@ class Room:
             if self._flush_call.active():
                 self._flush_call.cancel()
             self._flush_call = None
-        queued, self._queued = self._queued, []
-        if len(queued) == 1:
-            skip, only, data = queued[0]
+        queued, came, went = self._queued, self._came, self._went
+        if not queued:
+            return
+        self._queued, self._came, self._went = [], {}, []
+        if len(queued) == 1 and not came and not went:
+            skip, only, data, _ = queued[0]
             if only is not None:
                 only.deliver(data)
                 return
@@ -164,21 +182,33 @@ class Room:
                 if member is not skip:
                     member.deliver(data)
             return
-        if not queued:
-            return
         # Most members get every broadcast line: one shared buffer for them.
-        # Senders (who skip their own lines) and the targets of private lines
-        # get a buffer of their own.
-        shared = b"".join(data for _, only, data in queued if only is None)
-        own = {skip for skip, _, _ in queued} | {only for _, only, _ in queued}
+        # Senders (who skip their own lines), targets of private lines and
+        # members who came or went meanwhile get a buffer of their own.
+        shared = b"".join(data for _, only, data, _ in queued if only is None)
+        own = {entry[0] for entry in queued} | {entry[1] for entry in queued} | came.keys()
         for member in self._everyone:
             if member in own:
-                mine = b"".join(
-                    data
-                    for skip, only, data in queued
-                    if only is member or (only is None and skip is not member)
-                )
+                mine = _lines_for(member, queued, came.get(member, 0), self._changes + 1)
                 if mine:
                     member.deliver(mine)
             elif shared:
                 member.deliver(shared)
+        for member, since, until in went:
+            mine = _lines_for(member, queued, since, until)
+            if mine:
+                member.deliver(mine)
+
+
+def _lines_for(
+    member: Member,
+    queued: list[tuple[Member | None, Member | None, bytes, int]],
+    since: int,
+    until: int,
+) -> bytes:
+    """The queued lines ``member`` gets, of those sent while it was online."""
+    return b"".join(
+        data
+        for skip, only, data, changes in queued
+        if since <= changes < until and (only is member or (only is None and skip is not member))
+    )

@@ -46,14 +46,12 @@ class Connection(Protocol):
 class Session:
     """A client, from the name prompt to the leave line."""
 
-    __slots__ = ("_connection", "_limits", "_server", "_timer", "deliver", "key", "name", "room")
+    __slots__ = ("_connection", "_limits", "_server", "_timer", "key", "name", "room")
 
     def __init__(self, server: Server, connection: Connection) -> None:
         self.name: str | None = None
         self.key: str | None = None
         self.room = server.room
-        # The room calls this once per receiver: bind it once, here.
-        self.deliver: Callable[[bytes], None] = connection.write
         self._server = server
         self._limits = server.limits
         self._connection = connection
@@ -62,6 +60,10 @@ class Session:
     def start(self) -> None:
         self.send_line(lines.PROMPT)
         self._start_timer(self._limits.registration_timeout, self._registration_expired)
+
+    def deliver(self, data: bytes) -> None:
+        """Bytes from the room, straight to the connection."""
+        self._connection.write(data)
 
     def send(self, data: bytes) -> None:
         """Lines for this client, after what the room has queued for it."""
@@ -87,14 +89,11 @@ class Session:
 
     def quit(self) -> None:
         """The user said goodbye."""
-        self._leave()
-        self.send_line(lines.goodbye(self.name) if self.name else lines.GOODBYE_UNNAMED)
-        self._connection.close()
+        self._end(lines.goodbye(self.name) if self.name else lines.GOODBYE_UNNAMED)
 
     def input_ended(self) -> None:
         """The client stopped sending and every line it sent was handled."""
-        self._leave()
-        self._connection.close()
+        self._end()
 
     def disconnected(self) -> None:
         self._leave()
@@ -140,6 +139,14 @@ class Session:
         else:
             self.room.say(self, text)
 
+    def _end(self, last_line: str | None = None) -> None:
+        """Leave, take what the room still holds for this client, then close."""
+        self._leave()
+        self.room.flush()
+        if last_line is not None:
+            self.send_line(last_line)
+        self._connection.close()
+
     def _leave(self) -> None:
         self._cancel_timer()
         self.room.leave(self)
@@ -165,9 +172,7 @@ class Session:
         self._timer = None
         seconds = self._limits.idle_timeout
         self._log_drop(stats.IDLE, f"idle for {seconds:g} seconds")
-        self._leave()
-        self.send_line(lines.idle_timeout(seconds))
-        self._connection.close()
+        self._end(lines.idle_timeout(seconds))
 
     def _log_drop(self, kind: str, reason: str) -> None:
         self._server.stats.drops[kind] += 1

@@ -206,3 +206,39 @@ class CountingMember(FakeMember):
     def deliver(self, data: bytes) -> None:
         self.deliveries.append(data)
         super().deliver(data)
+
+
+class ArrivalStormTests(SynchronousTestCase):
+    def test_joins_in_one_turn(self) -> None:
+        """Many joins in one turn: one delivery each, with only what followed each join."""
+        room = Room(Clock())
+        first = CountingMember()
+        room.join(first, "first")
+        room.flush()
+        newcomers = []
+        for n in range(5):
+            member = CountingMember()
+            room.join(member, f"n{n}")
+            room.say(member, f"hello from n{n}")
+            newcomers.append(member)
+        room.flush()
+        self.assertEqual(len(first.deliveries), 1)
+        self.assertEqual(len(first.received), 10)
+        for n, member in enumerate(newcomers):
+            later = [f"n{m} is joined to the chatroom!" for m in range(n + 1, 5)]
+            said = [f"n{m}: hello from n{m}" for m in range(n + 1, 5)]
+            expected = [line for pair in zip(later, said, strict=True) for line in pair]
+            self.assertEqual(member.received, expected)
+
+    def test_come_and_gone_in_one_turn(self) -> None:
+        """A member who comes and goes within one turn gets only what it was there for."""
+        room = Room(Clock())
+        stayer, visitor = CountingMember(), CountingMember()
+        room.join(stayer, "stayer")
+        room.say(stayer, "before")
+        room.join(visitor, "visitor")
+        room.say(stayer, "during")
+        room.leave(visitor)
+        room.say(stayer, "after")
+        room.flush()
+        self.assertEqual(visitor.received, ["stayer: during"])
