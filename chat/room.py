@@ -9,7 +9,7 @@ reactor (``flush``): every member gets one ``deliver`` per turn however many
 lines arrived, and the members that get the same lines share one joined
 buffer. The Python work per (line, receiver) pair is gone; what is left is
 per line and per receiver. Each line reaches exactly the members online
-when it was sent, however many came and went meanwhile.
+when it was sent, however many joined meanwhile.
 """
 
 from __future__ import annotations
@@ -57,11 +57,11 @@ class Room:
         # skips, member it is only for, bytes, membership changes before it).
         self._queued: list[tuple[Member | None, Member | None, bytes, int]] = []
         self._flush_call: IDelayedCall | None = None
-        # Who came and went while lines were waiting, and when, so that each
-        # line reaches exactly the members online when it was sent.
+        # Who joined while lines were waiting, and when, so that a newcomer
+        # gets none of the lines sent before it joined. (Whoever leaves gets
+        # nothing more: it is gone, or it took its lines when it quit.)
         self._changes = 0
         self._came: dict[Member, int] = {}
-        self._went: list[tuple[Member, int, int]] = []
 
     def __len__(self) -> int:
         return len(self._everyone)
@@ -102,9 +102,7 @@ class Room:
             return False
         del self._by_key[member.key]
         self._everyone = tuple(self._by_key.values())
-        self._changes += 1
-        if self._queued:
-            self._went.append((member, self._came.pop(member, 0), self._changes))
+        self._came.pop(member, None)
         self._broadcast(member, lines.encode(lines.left(member.name)))
         log.info(lines.LOG_LEFT, name=member.name)
         return True
@@ -169,11 +167,11 @@ class Room:
             if self._flush_call.active():
                 self._flush_call.cancel()
             self._flush_call = None
-        queued, came, went = self._queued, self._came, self._went
+        queued, came = self._queued, self._came
         if not queued:
             return
-        self._queued, self._came, self._went = [], {}, []
-        if len(queued) == 1 and not came and not went:
+        self._queued, self._came = [], {}
+        if len(queued) == 1 and not came:
             skip, only, data, _ = queued[0]
             if only is not None:
                 only.deliver(data)
@@ -184,31 +182,24 @@ class Room:
             return
         # Most members get every broadcast line: one shared buffer for them.
         # Senders (who skip their own lines), targets of private lines and
-        # members who came or went meanwhile get a buffer of their own.
+        # newcomers get a buffer of their own.
         shared = b"".join(data for _, only, data, _ in queued if only is None)
         own = {entry[0] for entry in queued} | {entry[1] for entry in queued} | came.keys()
         for member in self._everyone:
             if member in own:
-                mine = _lines_for(member, queued, came.get(member, 0), self._changes + 1)
+                mine = _lines_for(member, queued, came.get(member, 0))
                 if mine:
                     member.deliver(mine)
             elif shared:
                 member.deliver(shared)
-        for member, since, until in went:
-            mine = _lines_for(member, queued, since, until)
-            if mine:
-                member.deliver(mine)
 
 
 def _lines_for(
-    member: Member,
-    queued: list[tuple[Member | None, Member | None, bytes, int]],
-    since: int,
-    until: int,
+    member: Member, queued: list[tuple[Member | None, Member | None, bytes, int]], since: int
 ) -> bytes:
-    """The queued lines ``member`` gets, of those sent while it was online."""
+    """The queued lines ``member`` gets, of those sent since it joined."""
     return b"".join(
         data
         for skip, only, data, changes in queued
-        if since <= changes < until and (only is member or (only is None and skip is not member))
+        if changes >= since and (only is member or (only is None and skip is not member))
     )

@@ -140,9 +140,9 @@ class Session:
             self.room.say(self, text)
 
     def _end(self, last_line: str | None = None) -> None:
-        """Leave, take what the room still holds for this client, then close."""
-        self._leave()
+        """Take what the room still holds for this client, leave, then close."""
         self.room.flush()
+        self._leave()
         if last_line is not None:
             self.send_line(last_line)
         self._connection.close()

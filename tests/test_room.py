@@ -189,13 +189,16 @@ class FlushTests(SynchronousTestCase):
         self.room.flush()
         self.assertEqual(newcomer.deliveries, [b"soheil: after\r\n"])
 
-    def test_leaver_gets_what_came_before(self) -> None:
-        """A member who leaves still gets the lines queued while it was in."""
-        soheil, ali, _ = self.members.values()
-        self.room.say(soheil, "last words for ali")
+    def test_leaver_gets_nothing_more(self) -> None:
+        """A member who leaves gets nothing more from the room; the others hear of it."""
+        soheil, ali, hasan = self.members.values()
+        self.room.say(soheil, "too late for ali")
         self.room.leave(ali)
         self.room.flush()
-        self.assertEqual(ali.deliveries, [b"soheil: last words for ali\r\n"])
+        self.assertEqual(ali.deliveries, [])
+        self.assertEqual(
+            hasan.deliveries, [b"soheil: too late for ali\r\nali has left the chatroom!\r\n"]
+        )
 
 
 class CountingMember(FakeMember):
@@ -231,14 +234,22 @@ class ArrivalStormTests(SynchronousTestCase):
             self.assertEqual(member.received, expected)
 
     def test_come_and_gone_in_one_turn(self) -> None:
-        """A member who comes and goes within one turn gets only what it was there for."""
+        """A member who comes and goes within one turn is announced both ways, and nothing else."""
         room = Room(Clock())
-        stayer, visitor = CountingMember(), CountingMember()
+        stayer, watcher, visitor = CountingMember(), CountingMember(), CountingMember()
         room.join(stayer, "stayer")
+        room.join(watcher, "watcher")
+        room.flush()
         room.say(stayer, "before")
         room.join(visitor, "visitor")
-        room.say(stayer, "during")
         room.leave(visitor)
-        room.say(stayer, "after")
         room.flush()
-        self.assertEqual(visitor.received, ["stayer: during"])
+        self.assertEqual(visitor.received, [])
+        self.assertEqual(
+            watcher.received[-3:],
+            [
+                "stayer: before",
+                "visitor is joined to the chatroom!",
+                "visitor has left the chatroom!",
+            ],
+        )
