@@ -149,6 +149,17 @@ class Room:
         """Lines for one member, kept in order with what the room sends it."""
         self._queue(None, member, data)
 
+    def hand_over(self, member: Member) -> None:
+        """
+        Deliver now what is queued for a member that is about to leave, so
+        that its last lines reach it before it goes; the others still wait
+        for the reactor's next turn.
+        """
+        if self._queued and self.is_member(member):
+            mine = _lines_for(member, self._queued, self._came.get(member, 0))
+            if mine:
+                member.deliver(mine)
+
     def _remember(self, line: str) -> None:
         if self._history.maxlen:
             self._history.append((self._clock.seconds(), line))

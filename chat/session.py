@@ -141,7 +141,7 @@ class Session:
 
     def _end(self, last_line: str | None = None) -> None:
         """Take what the room still holds for this client, leave, then close."""
-        self.room.flush()
+        self.room.hand_over(self)
         self._leave()
         if last_line is not None:
             self.send_line(last_line)

@@ -189,6 +189,20 @@ class FlushTests(SynchronousTestCase):
         self.room.flush()
         self.assertEqual(newcomer.deliveries, [b"soheil: after\r\n"])
 
+    def test_hand_over_before_leaving(self) -> None:
+        """A member about to leave can take its queued lines at once; the others wait."""
+        soheil, ali, hasan = self.members.values()
+        self.room.say(soheil, "for everyone")
+        self.room.hand_over(ali)
+        self.room.leave(ali)
+        self.assertEqual(ali.deliveries, [b"soheil: for everyone\r\n"])
+        self.assertEqual(hasan.deliveries, [])
+        self.room.flush()
+        self.assertEqual(ali.deliveries, [b"soheil: for everyone\r\n"])
+        self.assertEqual(
+            hasan.deliveries, [b"soheil: for everyone\r\nali has left the chatroom!\r\n"]
+        )
+
     def test_leaver_gets_nothing_more(self) -> None:
         """A member who leaves gets nothing more from the room; the others hear of it."""
         soheil, ali, hasan = self.members.values()
