@@ -14,6 +14,7 @@ when it was sent, however many joined meanwhile.
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections import deque
 from typing import Protocol
 
@@ -49,6 +50,9 @@ class Room:
     def __init__(self, clock: IReactorTime, history: int = 20) -> None:
         self._clock = clock
         self._by_key: dict[str, Member] = {}
+        # The keys in order, for the online list: kept sorted as people come
+        # and go, not sorted again for every newcomer.
+        self._sorted_keys: list[str] = []
         # Rebuilt on every join and leave, so a broadcast can walk it while
         # a member leaves.
         self._everyone: tuple[Member, ...] = ()
@@ -71,7 +75,7 @@ class Room:
 
     def names(self) -> list[str]:
         """Who is online, sorted the way people read a list of names."""
-        return sorted((m.name for m in self._everyone), key=lambda n: (name_key(n), n))
+        return [self._by_key[key].name for key in self._sorted_keys]
 
     def online_line(self) -> str:
         return lines.online(self.names())
@@ -89,6 +93,7 @@ class Room:
             raise NameTaken(name)
         member.name, member.key = name, key
         self._by_key[key] = member
+        insort(self._sorted_keys, key)
         self._everyone = tuple(self._by_key.values())
         self._changes += 1
         if self._queued:
@@ -101,6 +106,7 @@ class Room:
         if member.key is None or self._by_key.get(member.key) is not member:
             return False
         del self._by_key[member.key]
+        self._unsort(member.key)
         self._everyone = tuple(self._by_key.values())
         self._came.pop(member, None)
         self._broadcast(member, lines.encode(lines.left(member.name)))
@@ -111,6 +117,7 @@ class Room:
         """Let everyone go without a word, as the server shuts down."""
         self.flush()
         self._by_key.clear()
+        self._sorted_keys.clear()
         self._everyone = ()
 
     def rename(self, member: Member, name: str) -> str:
@@ -121,8 +128,10 @@ class Room:
             raise NameTaken(name)
         old = member.name
         del self._by_key[member.key]
+        self._unsort(member.key)
         member.name, member.key = name, key
         self._by_key[key] = member
+        insort(self._sorted_keys, key)
         self._everyone = tuple(self._by_key.values())
         self._broadcast(member, lines.encode(lines.renamed(old, name)))
         log.info(lines.LOG_RENAMED, old=old, new=name)
@@ -148,6 +157,9 @@ class Room:
     def tell(self, member: Member, data: bytes) -> None:
         """Lines for one member, kept in order with what the room sends it."""
         self._queue(None, member, data)
+
+    def _unsort(self, key: str) -> None:
+        del self._sorted_keys[bisect_left(self._sorted_keys, key)]
 
     def hand_over(self, member: Member) -> None:
         """
