@@ -90,8 +90,11 @@ class ChatProtocol(LineReceiver):
 
     def connectionMade(self) -> None:
         keep_alive = getattr(self.transport, "setTcpKeepAlive", None)
-        if keep_alive is not None:
+        if keep_alive is not None:  # TCP, or TLS over TCP
             keep_alive(True)
+            # Lines are already gathered once per reactor turn; Nagle's
+            # algorithm would only hold them back for an ACK.
+            self.transport.setTcpNoDelay(True)
         self._outbox = Outbox(self.transport)
         self.transport.registerProducer(self._outbox, True)
         self.factory.connected(self)

@@ -319,16 +319,20 @@ class ConnectionLimitTests(SynchronousTestCase):
         self.assertTrue(any("192.0.2.7" in line for line in logged(events)))
 
     def test_keepalive(self) -> None:
-        """TCP keepalive is turned on for each client connection."""
+        """TCP keepalive (and no Nagle delay) is turned on for each client connection."""
 
         class TCPTransport(StringTransport):
-            keepalive = False
+            keepalive = nodelay = False
 
             def setTcpKeepAlive(self, enabled: int) -> None:
                 self.keepalive = bool(enabled)
+
+            def setTcpNoDelay(self, enabled: int) -> None:
+                self.nodelay = bool(enabled)
 
         server = Harness()
         address = IPv4Address("TCP", "127.0.0.1", 5555)
         transport = TCPTransport(peerAddress=address)
         server.factory.buildProtocol(address).makeConnection(transport)
         self.assertTrue(transport.keepalive)
+        self.assertTrue(transport.nodelay)
