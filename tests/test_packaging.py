@@ -48,23 +48,38 @@ def test_console_scripts(wheel: Path) -> None:
     assert "chatroom-bench = chat.bench:main" in text
 
 
-def test_twistd_finds_the_installed_plugin(wheel: Path, tmp_path: Path) -> None:
-    """With the wheel unpacked on sys.path, twistd --help lists chatroom from anywhere."""
-    site = tmp_path / "site"
-    zipfile.ZipFile(wheel).extractall(site)
-    script = (
-        "import sys; from twisted.plugins import chatroom; print(chatroom.__file__);"
-        "from twisted.scripts.twistd import run; sys.argv = ['twistd', '--help']; run()"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
-        timeout=WAIT * 3,
+def test_twistd_finds_the_plugin_in_a_fresh_venv(wheel: Path, tmp_path: Path) -> None:
+    """Installed from the wheel into a fresh venv, twistd lists chatroom from any directory."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=WAIT * 6)
+    subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel)],
+        check=True,
+        timeout=WAIT * 18,
         stdin=subprocess.DEVNULL,
     )
-    first, *rest = result.stdout.splitlines()
-    assert first.startswith(str(site)), first
-    assert any(line.split()[:1] == ["chatroom"] for line in rest), result.stdout
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    environment = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    listing = subprocess.run(
+        [str(venv / "bin" / "twistd"), "--help"],
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env=environment,
+        timeout=WAIT * 3,
+    )
+    assert any(line.split()[:1] == ["chatroom"] for line in listing.stdout.splitlines())
+    found = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import twisted.plugins.chatroom as p; print(p.__file__)",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env=environment,
+        timeout=WAIT * 3,
+    )
+    assert found.stdout.startswith(str(venv)), found.stdout + found.stderr
