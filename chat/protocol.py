@@ -121,7 +121,8 @@ class ChatProtocol(LineReceiver):
         # skip to the end of the long line, then read on (in dataReceived).
         self._discarding = True
         self._overflow = line
-        self._line_handled(None)
+        if not self._closing:
+            self._line_handled(None)
 
     def lineReceived(self, line: bytes) -> None:
         if self._closing:

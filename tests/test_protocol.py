@@ -90,6 +90,11 @@ class FramingTests(SynchronousTestCase):
         self.assertEqual(self.ali.take(), ["soheil: before", "soheil: after"])
         self.assertEqual(self.soheil.take(), [LONG])
 
+    def test_long_line_after_quit(self) -> None:
+        """A long line after /quit gets no error: the connection is closing."""
+        self.soheil.send(b"/quit\n" + b"x" * 5000 + b"\n")
+        self.assertEqual(self.soheil.take(), ["Goodbye, soheil!"])
+
     def test_two_long_lines_two_errors(self) -> None:
         """Each long line gets its own error line."""
         self.soheil.send(b"x" * 2000 + b"\n" + b"y" * 2000 + b"\n")
