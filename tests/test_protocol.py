@@ -92,7 +92,8 @@ class FramingTests(SynchronousTestCase):
 
     def test_long_line_after_quit(self) -> None:
         """A long line after /quit gets no error: the connection is closing."""
-        self.soheil.send(b"/quit\n" + b"x" * 5000 + b"\n")
+        self.soheil.send("/quit")
+        self.soheil.send(b"x" * 5000 + b"\n")
         self.assertEqual(self.soheil.take(), ["Goodbye, soheil!"])
 
     def test_two_long_lines_two_errors(self) -> None:
