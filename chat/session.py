@@ -46,20 +46,19 @@ class Connection(Protocol):
 class Session:
     """A client, from the name prompt to the leave line."""
 
-    __slots__ = ("_connection", "_limits", "_server", "_timer", "key", "name", "room")
+    __slots__ = ("_connection", "_server", "_timer", "key", "name", "room")
 
     def __init__(self, server: Server, connection: Connection) -> None:
         self.name: str | None = None
         self.key: str | None = None
         self.room = server.room
         self._server = server
-        self._limits = server.limits
         self._connection = connection
         self._timer: IDelayedCall | None = None
 
     def start(self) -> None:
         self.send_line(lines.PROMPT)
-        self._start_timer(self._limits.registration_timeout, self._registration_expired)
+        self._start_timer(self._server.limits.registration_timeout, self._registration_expired)
 
     def deliver(self, data: bytes) -> None:
         """Bytes from the room, straight to the connection."""
@@ -83,7 +82,7 @@ class Session:
             self._chat(text)
 
     def line_too_long(self) -> None:
-        self.send_line(lines.line_too_long(self._limits.max_line_length))
+        self.send_line(lines.line_too_long(self._server.limits.max_line_length))
         if self.name is None:
             self.send_line(lines.PROMPT)
 
@@ -120,15 +119,17 @@ class Session:
         except NameRejected as rejected:
             self.send(lines.encode_all([lines.error(rejected.reason), lines.PROMPT]))
             return
+        # Straight to the connection: nothing the room queued before the join
+        # is for this newcomer, and what it queues after comes after this.
         self.deliver(
             lines.encode_all([lines.WELCOME, *self.room.history_lines(), self.room.online_line()])
         )
         self._cancel_timer()
-        self._start_timer(self._limits.idle_timeout, self._idle_expired)
+        self._start_timer(self._server.limits.idle_timeout, self._idle_expired)
 
     def _chat(self, text: str) -> None:
         if self._timer is not None:
-            self._timer.reset(self._limits.idle_timeout)
+            self._timer.reset(self._server.limits.idle_timeout)
         text = text.strip()
         if not text:
             return
@@ -163,14 +164,14 @@ class Session:
 
     def _registration_expired(self) -> None:
         self._timer = None
-        seconds = self._limits.registration_timeout
+        seconds = self._server.limits.registration_timeout
         self._log_drop(stats.NO_NAME, f"no name within {seconds:g} seconds")
         self.send_line(lines.registration_timeout(seconds))
         self._connection.close()
 
     def _idle_expired(self) -> None:
         self._timer = None
-        seconds = self._limits.idle_timeout
+        seconds = self._server.limits.idle_timeout
         self._log_drop(stats.IDLE, f"idle for {seconds:g} seconds")
         self._end(lines.idle_timeout(seconds))
 
