@@ -103,7 +103,7 @@ class Room:
 
     def leave(self, member: Member) -> bool:
         """Take a member out, once; the others hear of it. False if not in."""
-        if member.key is None or self._by_key.get(member.key) is not member:
+        if not self.is_member(member):
             return False
         del self._by_key[member.key]
         self._unsort(member.key)
