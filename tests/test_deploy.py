@@ -42,6 +42,7 @@ from tests.wire import (
     LineReader,
     Peer,
     child_environment,
+    run_twistd,
     running_daemon,
     twistd_command,
 )
@@ -71,17 +72,11 @@ def start_in_background(directory: Path, *options: str) -> tuple[int, int]:
     ``twistd --pidfile --logfile chatroom`` in ``directory``: once the launching
     twistd has exited 0 the daemon listens, so its pid and port are known.
     """
-    launched = subprocess.run(
-        twistd_command(
-            "--pidfile", "chatroom.pid", "--logfile", "chatroom.log",
-            "chatroom", "--port", LOOPBACK, *options,
-        ),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=WAIT,
+    launched = run_twistd(
+        "--pidfile", "chatroom.pid", "--logfile", "chatroom.log",
+        "chatroom", "--port", LOOPBACK, *options,
         cwd=directory,
-        env=child_environment(),
+        timeout=WAIT,
     )  # fmt: skip
     assert launched.returncode == 0, launched.stderr
     pid = int((directory / "chatroom.pid").read_text())
@@ -389,15 +384,11 @@ def test_metrics_port_taken(tmp_path: Path) -> None:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         taken = f"tcp:{holder.getsockname()[1]}:interface=127.0.0.1"
-        result = subprocess.run(
-            twistd_command("-n", "--pidfile=", "chatroom", "--port", LOOPBACK, "--metrics", taken),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=WAIT,
+        result = run_twistd(
+            "-n", "--pidfile=", "chatroom", "--port", LOOPBACK, "--metrics", taken,
             cwd=tmp_path,
-            env=child_environment(),
-        )
+            timeout=WAIT,
+        )  # fmt: skip
     output = result.stdout + result.stderr
     assert result.returncode == 1
     assert output.count(f"cannot listen on {taken}: Address already in use") == 1

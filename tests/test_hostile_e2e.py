@@ -37,9 +37,17 @@ FLOOD_LINE = "f" * 12000
 class Watched:
     """Lines that arrive, and Deferreds that fire when a condition holds."""
 
-    def __init__(self) -> None:
+    def __init__(self, ending: bytes) -> None:
         self.lines: list[str] = []
+        self._ending = ending
+        self._partial = b""
         self._waiting: list[tuple[Callable[[list[str]], bool], Deferred[None]]] = []
+
+    def feed(self, data: bytes) -> None:
+        """Bytes as they arrive; each complete line is noted."""
+        *complete, self._partial = (self._partial + data).split(self._ending)
+        for line in complete:
+            self.arrived(line.decode("utf-8", "replace"))
 
     def arrived(self, line: str) -> None:
         self.lines.append(line)
@@ -68,15 +76,11 @@ class Watched:
 
 class Daemon(ProcessProtocol):
     def __init__(self) -> None:
-        self.log = Watched()
+        self.log = Watched(b"\n")
         self.ended: Deferred[None] = Deferred()
-        self._buffer = b""
 
     def outReceived(self, data: bytes) -> None:
-        self._buffer += data
-        *complete, self._buffer = self._buffer.split(b"\n")
-        for line in complete:
-            self.log.arrived(line.decode("utf-8", "replace"))
+        self.log.feed(data)
 
     errReceived = outReceived
 
@@ -87,15 +91,11 @@ class Daemon(ProcessProtocol):
 @implementer(IHalfCloseableProtocol)
 class Client(Protocol):
     def __init__(self) -> None:
-        self.seen = Watched()
+        self.seen = Watched(b"\r\n")
         self.closed: Deferred[None] = Deferred()
-        self._buffer = b""
 
     def dataReceived(self, data: bytes) -> None:
-        self._buffer += data
-        *complete, self._buffer = self._buffer.split(b"\r\n")
-        for line in complete:
-            self.seen.arrived(line.decode("utf-8"))
+        self.seen.feed(data)
 
     def readConnectionLost(self) -> None:
         self.transport.loseConnection()

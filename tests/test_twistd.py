@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import signal
 import socket
-import subprocess
 import time
 
 import pytest
@@ -17,9 +16,8 @@ from tests.wire import (
     RUNNING,
     WAIT,
     Peer,
-    child_environment,
+    run_twistd,
     running_daemon,
-    twistd_command,
 )
 
 
@@ -101,18 +99,6 @@ def test_half_closed_client_gets_replies() -> None:
         ]
 
 
-def run_to_exit(*arguments: str, cwd: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        twistd_command(*arguments),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=WAIT * 2,
-        cwd=cwd,
-        env=child_environment(),
-    )
-
-
 @pytest.fixture
 def taken_port() -> tuple[int, socket.socket]:
     holder = socket.socket()
@@ -125,7 +111,7 @@ def taken_port() -> tuple[int, socket.socket]:
 def test_port_taken(taken_port: int, tmp_path) -> None:
     """A port that cannot listen: exit non-zero, one line naming it, no traceback."""
     description = f"tcp:{taken_port}:interface=127.0.0.1"
-    result = run_to_exit("-n", "--pidfile=", "chatroom", "--port", description, cwd=tmp_path)
+    result = run_twistd("-n", "--pidfile=", "chatroom", "--port", description, cwd=tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert output.count(f"cannot listen on {description}: Address already in use") == 1
@@ -136,7 +122,7 @@ def test_port_taken(taken_port: int, tmp_path) -> None:
 def test_port_taken_in_background_mode(taken_port: int, tmp_path) -> None:
     """In background mode too, the launching twistd exits non-zero."""
     description = f"tcp:{taken_port}:interface=127.0.0.1"
-    result = run_to_exit(
+    result = run_twistd(
         "--pidfile", "chatroom.pid", "--logfile", "chatroom.log",
         "chatroom", "--port", description,
         cwd=tmp_path,
@@ -151,7 +137,7 @@ def test_port_taken_in_background_mode(taken_port: int, tmp_path) -> None:
 
 def test_bad_description(tmp_path) -> None:
     """A description that does not parse: exit non-zero naming it, no traceback."""
-    result = run_to_exit("-n", "chatroom", "--port", "bogus:1234", cwd=tmp_path)
+    result = run_twistd("-n", "chatroom", "--port", "bogus:1234", cwd=tmp_path)
     assert result.returncode != 0
     assert "bogus:1234" in result.stdout.splitlines()[-1]
     assert "Traceback" not in result.stdout + result.stderr
@@ -159,7 +145,7 @@ def test_bad_description(tmp_path) -> None:
 
 def test_help_lists_options(tmp_path) -> None:
     """twistd chatroom --help names every option of the spec."""
-    result = run_to_exit("chatroom", "--help", cwd=tmp_path)
+    result = run_twistd("chatroom", "--help", cwd=tmp_path)
     for option in [
         "--port", "--history", "--max-line-length", "--max-clients", "--max-per-ip",
         "--rate", "--burst", "--max-send-queue", "--registration-timeout", "--idle-timeout",

@@ -146,6 +146,21 @@ def twistd_command(*args: str) -> list[str]:
     return [sys.executable, "-c", "from twisted.scripts.twistd import run; run()", *args]
 
 
+def run_twistd(
+    *arguments: str, cwd: str | Path, timeout: float = WAIT * 2
+) -> subprocess.CompletedProcess[str]:
+    """``twistd ARGS`` run to its end, its output captured."""
+    return subprocess.run(
+        twistd_command(*arguments),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env=child_environment(),
+    )
+
+
 def child_environment() -> dict[str, str]:
     """The test's environment, with this checkout first on ``sys.path``."""
     env = dict(os.environ)
