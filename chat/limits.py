@@ -30,6 +30,7 @@ class Limits:
     registration_timeout: float = 60.0
     idle_timeout: float = 0.0
     history: int = 20
+    unframed_pause: float = 0.5
 
 
 class TokenBucket:

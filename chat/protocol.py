@@ -28,6 +28,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from chat import lines, stats
+from chat.framing import line_ends
 from chat.limits import CLOSE_GRACE, SEND_QUEUE_GRACE, Limits, TokenBucket
 from chat.outbox import Outbox
 from chat.room import Room
@@ -81,6 +82,11 @@ class ChatProtocol(LineReceiver):
             else None
         )
         self._telnet: TelnetFilter | None = None  # made when IAC first shows up
+        self._after_cr = False
+        # Framed by line endings once one (or a telnet command) has come;
+        # until then a pause ends a line too (docs/protocol.md, "Framing").
+        self._framed = False
+        self._pause_call: IDelayedCall | None = None
         self._discarding = False
         self._overflow: bytes | None = None
         self._input_ended = False
@@ -93,9 +99,7 @@ class ChatProtocol(LineReceiver):
 
     @property
     def MAX_LENGTH(self) -> int:  # read by LineReceiver
-        # LineReceiver counts the CR of a telnet line; the limit does not.
-        limit = self.factory.limits.max_line_length
-        return limit + 1 if limit else sys.maxsize
+        return self.factory.limits.max_line_length or sys.maxsize
 
     @property
     def peer(self) -> str:
@@ -119,8 +123,18 @@ class ChatProtocol(LineReceiver):
     def dataReceived(self, data: bytes) -> None:
         if self._telnet is None and b"\xff" in data:
             self._telnet = TelnetFilter()
+            self._framed = True
         if self._telnet is not None:
             data = self._telnet.feed(data)
+        data, self._after_cr = line_ends(data, self._after_cr)
+        if not self._framed and b"\n" in data:
+            self._framed = True
+        self._split(data)
+        if not self._framed:
+            self._await_pause()
+
+    def _split(self, data: bytes) -> None:
+        """Lines out of line-ended bytes, past the rest of any overlong line."""
         while True:
             if self._discarding:
                 _, newline, data = data.partition(b"\n")
@@ -141,11 +155,8 @@ class ChatProtocol(LineReceiver):
             self._line_handled(None)
 
     def lineReceived(self, line: bytes) -> None:
-        if self._closing:
-            return
-        line = line.removesuffix(b"\r")
-        limit = self.factory.limits.max_line_length
-        self._line_handled(None if limit and len(line) > limit else line)
+        if not self._closing:
+            self._line_handled(line)
 
     def readConnectionLost(self) -> None:
         """The client will send no more; what it sent is still answered."""
@@ -159,7 +170,7 @@ class ChatProtocol(LineReceiver):
         """Only the server half-closes, and then it is closing anyway."""
 
     def connectionLost(self, reason: Failure = None) -> None:
-        for call in (self._resume_call, self._abort_call, self._queue_check):
+        for call in (self._resume_call, self._abort_call, self._queue_check, self._pause_call):
             if call is not None and call.active():
                 call.cancel()
         self._closing = True
@@ -209,6 +220,27 @@ class ChatProtocol(LineReceiver):
                 self.factory.stats.flood_delays += 1
                 self.pauseProducing()
                 self._resume_call = self.factory.clock.callLater(wait, self._resume_reading)
+
+    def _await_pause(self) -> None:
+        """An unframed client's line ends when it pauses: (re)start the wait."""
+        pause = self.factory.limits.unframed_pause
+        if not pause or self._closing or not (self._buffer or self._discarding):
+            return
+        if self._pause_call is not None and self._pause_call.active():
+            self._pause_call.reset(pause)
+        else:
+            self._pause_call = self.factory.clock.callLater(pause, self._paused_sending)
+
+    def _paused_sending(self) -> None:
+        """An unframed client went quiet: what it sent is one line."""
+        self._pause_call = None
+        if self._closing or self._framed or self.paused:
+            return  # reading on (after flood control) starts the wait again
+        rest = self.clearLineBuffer()
+        if self._discarding:
+            self._discarding = False  # the overlong line ends here
+        elif rest:
+            self.lineReceived(rest)
 
     def _resume_reading(self) -> None:
         self._resume_call = None

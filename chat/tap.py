@@ -101,6 +101,13 @@ class Options(usage.Options):
             "Seconds a registered user may stay silent.",
             _seconds,
         ],
+        [
+            "unframed-pause",
+            None,
+            _DEFAULTS.unframed_pause,
+            "Seconds of silence that end a line from a client that never sent a line ending.",
+            _seconds,
+        ],
     ]
 
     def __init__(self) -> None:

@@ -148,9 +148,10 @@ async def test_hostile_crowd_costs_the_friends_nothing() -> None:
         for name, friend in friends.items():
             await friend.register(name)
 
-        # The slowloris starts a name and never ends it.
+        # The slowloris, a telnet client (so framed by line endings alone,
+        # docs/protocol.md "Framing"), starts a name and never ends it.
         slowloris = await connect(port)
-        slowloris.send(b"slo")
+        slowloris.send(b"\xff\xfb\x18slo")
 
         # Garbage: telnet commands, escapes, bad UTF-8, a huge line, then a name.
         garbage = await connect(port)

@@ -78,6 +78,44 @@ def test_telnet_style_client() -> None:
         assert ali.line() == "soheil: salam"
 
 
+def test_course_client_never_ends_a_line() -> None:
+    """
+    The course's own client sends the name and each message with one send()
+    and no line ending: it joins, chats both ways with an nc-style client,
+    and leaves, with exactly the lines of any other client.
+    """
+    with running_daemon() as daemon:
+        ali = daemon.connect()
+        ali.register("ali")
+        course = daemon.connect()
+        assert course.line() == "Please enter your name:"
+        course.send(b"soheil")
+        assert course.lines(2) == ["Chat with your friends and enjoy", "online (2): ali, soheil"]
+        assert ali.line() == "soheil is joined to the chatroom!"
+        course.send(b"hello this is soheil")
+        assert ali.line() == "soheil: hello this is soheil"
+        ali.send("hi soheil im ali")
+        assert course.line() == "ali: hi soheil im ali"
+        course.send(b"/quit")
+        assert course.reader.until_closed() == ["Goodbye, soheil!"]
+        assert ali.line() == "soheil has left the chatroom!"
+        daemon.log.until(r"soheil said hello this is soheil$")
+
+
+def test_telnet_character_mode() -> None:
+    """Telnet in character mode sends each key as it is typed and Enter as CR NUL."""
+    with running_daemon() as daemon:
+        ali = daemon.connect()
+        ali.register("ali")
+        telnet = daemon.connect()
+        assert telnet.line() == "Please enter your name:"
+        telnet.send(b"\xff\xfd\x03")
+        for key in b"soheil\r\x00salam\r\x00":
+            telnet.send(bytes([key]))
+        assert telnet.lines(2) == ["Chat with your friends and enjoy", "online (2): ali, soheil"]
+        assert ali.lines(2) == ["soheil is joined to the chatroom!", "soheil: salam"]
+
+
 def test_half_closed_client_gets_replies() -> None:
     """A client that shuts down its sending side still gets every reply (nc -N)."""
     with running_daemon() as daemon:
