@@ -23,7 +23,9 @@ SEND_QUEUE_GRACE = 1.0
 class Limits:
     max_line_length: int = 1024
     max_clients: int = 10000
-    max_per_ip: int = 0
+    max_per_ip: int = 16
+    connect_burst: int = 20
+    connect_rate: float = 20.0
     rate: float = 5.0
     burst: int = 10
     max_send_queue: int = 262144
@@ -49,11 +51,27 @@ class TokenBucket:
         self._tokens = float(self._burst)
         self._stamp = now
 
-    def spend(self, now: float) -> float:
-        """Pay for one line; return the seconds until the next may be read."""
-        self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
-        self._stamp = now
-        self._tokens -= 1
+    def spend(self, now: float, cost: float = 1.0) -> float:
+        """Pay for a line (or ``cost`` lines); return the seconds until the next may be read."""
+        self._refill(now)
+        self._tokens -= cost
         if self._tokens >= 1:
             return 0.0
         return (1 - self._tokens) / self._rate
+
+    def take(self, now: float) -> bool:
+        """Pay for one thing if there is a token for it; False (and nothing paid) if not."""
+        self._refill(now)
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+    def full(self, now: float) -> bool:
+        """Whether the whole burst is available again."""
+        self._refill(now)
+        return self._tokens >= self._burst
+
+    def _refill(self, now: float) -> None:
+        self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
+        self._stamp = now

@@ -37,6 +37,7 @@ LOG_RENAMED = "{old} is now known as {new}"
 LOG_LEFT = "{name} has left the chatroom!"
 LOG_DROPPED = "{who} ({peer}) dropped: {reason}"
 LOG_REFUSED = "connection from {peer} refused: {reason}"
+LOG_REFUSED_MORE = "{count} more connection(s) refused in the last second: {reason}"
 LOG_SHUTTING_DOWN = "Shutting down: telling {count} client(s) goodbye"
 LOG_OPEN_FILES = "Open files limit: {limit}"
 
@@ -126,3 +127,6 @@ def idle_timeout(seconds: float) -> str:
 
 SERVER_FULL = error("the server is full, please try again later")
 TOO_MANY_FROM_ADDRESS = error("too many connections from your address")
+TOO_MANY_NEW_FROM_ADDRESS = error(
+    "too many new connections from your address, try again in a minute"
+)

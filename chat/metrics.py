@@ -29,7 +29,14 @@ from chat import lines, stats
 from chat.protocol import ChatFactory
 from chat.service import Listener
 
-DROP_REASONS = (stats.SLOW_READER, stats.IDLE, stats.NO_NAME, stats.SERVER_FULL, stats.PER_IP)
+DROP_REASONS = (
+    stats.SLOW_READER,
+    stats.IDLE,
+    stats.NO_NAME,
+    stats.SERVER_FULL,
+    stats.PER_IP,
+    stats.THROTTLED,
+)
 """Every reason is exported from the start, at 0, so rates work from the first drop."""
 
 

@@ -11,7 +11,6 @@ and says goodbye to everyone at shutdown.
 from __future__ import annotations
 
 import sys
-from collections import Counter
 
 from twisted.internet.abstract import FileDescriptor
 from twisted.internet.defer import Deferred, succeed
@@ -28,6 +27,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from chat import lines, stats
+from chat.admission import Admission, RefusalLog, address_key
 from chat.framing import line_ends
 from chat.limits import CLOSE_GRACE, SEND_QUEUE_GRACE, Limits, TokenBucket
 from chat.outbox import Outbox
@@ -67,14 +67,14 @@ class ChatProtocol(LineReceiver):
 
     delimiter = b"\n"
 
-    def __init__(self, factory: ChatFactory, host: str | None) -> None:
+    def __init__(self, factory: ChatFactory, origin: str | None) -> None:
         # Every attribute is set here, in one order, so that all instances
         # share one key table (CPython's compact instance dictionaries).
         self._buffer = b""
         self._busyReceiving = False
         self.paused = False
         self.factory = factory
-        self.host = host
+        self.origin = origin  # the address it counts against (admission.address_key)
         limits = factory.limits
         self._bucket = (
             TokenBucket(limits.rate, limits.burst, factory.clock.seconds())
@@ -276,14 +276,14 @@ class ChatProtocol(LineReceiver):
 class RefusedConnection(Protocol):
     """A connection over a limit: one ``error:`` line, then closed."""
 
-    def __init__(self, line: str, kind: str, stats: Stats) -> None:
+    def __init__(self, line: str, kind: str, factory: ChatFactory) -> None:
         self.line = line
         self.kind = kind
-        self.stats = stats
+        self.factory = factory
 
     def connectionMade(self) -> None:
-        self.stats.drops[self.kind] += 1
-        log.info(lines.LOG_REFUSED, peer=describe_peer(self.transport.getPeer()), reason=self.line)
+        self.factory.stats.drops[self.kind] += 1
+        self.factory.refusals.refused(describe_peer(self.transport.getPeer()), self.line)
         self.transport.write(lines.encode(self.line))
         self.transport.loseConnection()
 
@@ -299,34 +299,33 @@ class ChatFactory(Factory):
         self.clock = clock
         self.stats = Stats()
         self.connections: set[ChatProtocol] = set()
-        self._per_host: Counter[str] = Counter()
+        self.admission = Admission(limits, clock)
+        self.refusals = RefusalLog(clock)
         self._all_closed: list[Deferred[None]] = []
 
     def buildProtocol(self, addr: IAddress) -> Protocol:
         host = getattr(addr, "host", None)
         if self.limits.max_clients and len(self.connections) >= self.limits.max_clients:
-            return RefusedConnection(lines.SERVER_FULL, stats.SERVER_FULL, self.stats)
-        if (
-            self.limits.max_per_ip
-            and host is not None
-            and self._per_host[host] >= self.limits.max_per_ip
-        ):
-            return RefusedConnection(lines.TOO_MANY_FROM_ADDRESS, stats.PER_IP, self.stats)
-        return ChatProtocol(self, host)
+            return RefusedConnection(lines.SERVER_FULL, stats.SERVER_FULL, self)
+        origin = None if host is None else address_key(host)
+        if origin is not None:
+            refused = self.admission.refusal(origin)
+            if refused is not None:
+                kind, line = refused
+                return RefusedConnection(line, kind, self)
+        return ChatProtocol(self, origin)
 
     def connected(self, protocol: ChatProtocol) -> None:
         self.connections.add(protocol)
-        if protocol.host is not None:
-            self._per_host[protocol.host] += 1
+        if protocol.origin is not None:
+            self.admission.opened(protocol.origin)
 
     def disconnected(self, protocol: ChatProtocol) -> None:
         if protocol not in self.connections:
             return
         self.connections.discard(protocol)
-        if protocol.host is not None:
-            self._per_host[protocol.host] -= 1
-            if not self._per_host[protocol.host]:
-                del self._per_host[protocol.host]
+        if protocol.origin is not None:
+            self.admission.closed(protocol.origin)
         if not self.connections:
             waiting, self._all_closed = self._all_closed, []
             for closed in waiting:
@@ -335,6 +334,7 @@ class ChatFactory(Factory):
     def shut_down(self) -> Deferred[None]:
         """Say goodbye to every client; fires once every connection is closed."""
         log.info(lines.LOG_SHUTTING_DOWN, count=len(self.connections))
+        self.refusals.stop()
         self.room.empty()
         if not self.connections:
             return succeed(None)

@@ -16,6 +16,7 @@ IDLE = "idle_timeout"
 NO_NAME = "registration_timeout"
 SERVER_FULL = "server_full"
 PER_IP = "max_per_ip"
+THROTTLED = "connect_rate"
 
 
 @dataclass(slots=True)

@@ -71,7 +71,27 @@ class Options(usage.Options):
             _count,
         ],
         ["max-clients", None, _DEFAULTS.max_clients, "Connections at once.", _count],
-        ["max-per-ip", None, _DEFAULTS.max_per_ip, "Connections at once from one address.", _count],
+        [
+            "max-per-ip",
+            None,
+            _DEFAULTS.max_per_ip,
+            "Connections at once from one address (IPv6: one /64).",
+            _count,
+        ],
+        [
+            "connect-burst",
+            None,
+            _DEFAULTS.connect_burst,
+            "New connections one address may open at once, before --connect-rate applies.",
+            _count,
+        ],
+        [
+            "connect-rate",
+            None,
+            _DEFAULTS.connect_rate,
+            "New connections per minute from one address, after --connect-burst.",
+            _seconds,
+        ],
         ["rate", None, _DEFAULTS.rate, "Lines per second per client (flood control).", _seconds],
         [
             "burst",

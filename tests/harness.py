@@ -5,12 +5,14 @@ protocols over ``StringTransport``, with a ``Clock`` for time.
 
 from __future__ import annotations
 
+import ipaddress
 import time
 
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
+from twisted.logger import LogEvent, formatEvent
 from twisted.python.failure import Failure
 
 from chat.limits import Limits
@@ -19,6 +21,11 @@ from chat.room import Room
 
 # 16:05 local time, as in the traffic capture of the classic chatroom.
 FIVE_PAST_FOUR = time.mktime((2026, 11, 25, 16, 5, 0, 0, 0, -1))
+
+
+def logged(events: list[LogEvent]) -> list[str]:
+    """Captured log events as the lines an operator reads."""
+    return [formatEvent(event) for event in events]
 
 
 class Client:
@@ -71,8 +78,11 @@ class Harness:
         self.factory = ChatFactory(self.room, self.limits, self.clock)
         self._next_port = 40000
 
-    def connect(self, host: str = "127.0.0.1") -> Client:
+    def connect(self, host: str | None = None) -> Client:
+        """A new connection, from ``host`` or else from an address of its own."""
         self._next_port += 1
+        if host is None:
+            host = str(ipaddress.IPv4Address(0x0A000000 + self._next_port))  # 10.0.x.y
         address = IPv4Address("TCP", host, self._next_port)
         protocol = self.factory.buildProtocol(address)
         transport = StringTransport(peerAddress=address)

@@ -1,5 +1,7 @@
 """SPEC §5: flood control is a token bucket per client."""
 
+from dataclasses import asdict
+
 from twisted.trial.unittest import SynchronousTestCase
 
 from chat.limits import Limits, TokenBucket
@@ -9,18 +11,21 @@ class LimitsTests(SynchronousTestCase):
     def test_defaults(self) -> None:
         """The defaults are those of the spec's table."""
         self.assertEqual(
-            Limits(),
-            Limits(
-                max_line_length=1024,
-                max_clients=10000,
-                max_per_ip=0,
-                rate=5,
-                burst=10,
-                max_send_queue=262144,
-                registration_timeout=60,
-                idle_timeout=0,
-                history=20,
-            ),
+            asdict(Limits()),
+            {
+                "max_line_length": 1024,
+                "max_clients": 10000,
+                "max_per_ip": 16,
+                "connect_burst": 20,
+                "connect_rate": 20,
+                "rate": 5,
+                "burst": 10,
+                "max_send_queue": 262144,
+                "registration_timeout": 60,
+                "idle_timeout": 0,
+                "history": 20,
+                "unframed_pause": 0.5,
+            },
         )
 
 
@@ -43,3 +48,18 @@ class TokenBucketTests(SynchronousTestCase):
         """A burst below one still lets one line through at a time."""
         bucket = TokenBucket(rate=2, burst=0, now=0)
         self.assertAlmostEqual(bucket.spend(0), 0.5)
+
+    def test_take_only_what_is_there(self) -> None:
+        """take() pays for one thing while a token is left, and refuses without paying."""
+        bucket = TokenBucket(rate=1 / 60, burst=2, now=0)
+        self.assertEqual([bucket.take(0) for _ in range(3)], [True, True, False])
+        self.assertFalse(bucket.take(59))
+        self.assertTrue(bucket.take(60))
+        self.assertFalse(bucket.full(60))
+        self.assertTrue(bucket.full(180))
+
+    def test_cost(self) -> None:
+        """A cost of several lines is paid at once."""
+        bucket = TokenBucket(rate=5, burst=10, now=0)
+        self.assertEqual(bucket.spend(0, cost=9), 0)
+        self.assertAlmostEqual(bucket.spend(0, cost=0.5), 0.1)

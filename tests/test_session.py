@@ -131,7 +131,7 @@ class RegistrationTests(SynchronousTestCase):
 
     def test_registration_timeout(self) -> None:
         """No name within the registration timeout: an error line, then close."""
-        client = self.server.connect()
+        client = self.server.connect("127.0.0.1")
         client.take()
         with capturedLogs() as events:
             self.server.clock.advance(59.9)

@@ -116,6 +116,37 @@ def test_telnet_character_mode() -> None:
         assert ali.lines(2) == ["soheil is joined to the chatroom!", "soheil: salam"]
 
 
+def test_one_host_looping_join_and_quit() -> None:
+    """
+    One host connecting, naming itself and quitting over and over is
+    announced --connect-burst times; then it is refused, and the log says so
+    once with a count rather than once a connection.
+    """
+    with running_daemon("--connect-burst", "5", "--connect-rate", "1") as daemon:
+        ali = daemon.connect()
+        ali.register("ali")
+        refused = 0
+        for n in range(30):
+            looper = daemon.connect()
+            first = looper.line()
+            if first != "Please enter your name:":
+                assert first == (
+                    "error: too many new connections from your address, try again in a minute"
+                )
+                assert looper.line() is None
+                refused += 1
+                continue
+            looper.send(f"bot{n}\n/quit")
+            assert looper.reader.until_closed()[-1] == f"Goodbye, bot{n}!"
+        assert refused == 26
+        ali.send("/who")
+        ali.reader.until(r"^online \(1\): ali$")
+        joins = [line for line in ali.reader.seen if line.endswith(" is joined to the chatroom!")]
+        assert len(joins) == 4
+        daemon.log.until(r"connection from 127\.0\.0\.1:\d+ refused: error: too many new")
+        daemon.log.until(r"\d+ more connection\(s\) refused in the last second", timeout=3)
+
+
 def test_half_closed_client_gets_replies() -> None:
     """A client that shuts down its sending side still gets every reply (nc -N)."""
     with running_daemon() as daemon:
