@@ -19,6 +19,12 @@ CLOSE_GRACE = 3.0
 SEND_QUEUE_GRACE = 1.0
 
 
+# Bytes that form no line (telnet commands, the rest of an overlong line)
+# cost a line's worth of flood control per --max-line-length bytes, or per
+# this many when lines have no limit.
+JUNK_PER_LINE = 1024
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     max_line_length: int = 1024

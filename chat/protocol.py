@@ -29,7 +29,7 @@ from zope.interface import implementer
 from chat import lines, stats
 from chat.admission import Admission, RefusalLog, address_key
 from chat.framing import line_ends
-from chat.limits import CLOSE_GRACE, SEND_QUEUE_GRACE, Limits, TokenBucket
+from chat.limits import CLOSE_GRACE, JUNK_PER_LINE, SEND_QUEUE_GRACE, Limits, TokenBucket
 from chat.outbox import Outbox
 from chat.room import Room
 from chat.session import Session
@@ -121,11 +121,13 @@ class ChatProtocol(LineReceiver):
         self.session.start()
 
     def dataReceived(self, data: bytes) -> None:
+        received = len(data)
         if self._telnet is None and b"\xff" in data:
             self._telnet = TelnetFilter()
             self._framed = True
         if self._telnet is not None:
             data = self._telnet.feed(data)
+            self._pay_for_junk(received - len(data))
         data, self._after_cr = line_ends(data, self._after_cr)
         if not self._framed and b"\n" in data:
             self._framed = True
@@ -137,10 +139,12 @@ class ChatProtocol(LineReceiver):
         """Lines out of line-ended bytes, past the rest of any overlong line."""
         while True:
             if self._discarding:
-                _, newline, data = data.partition(b"\n")
+                _, newline, rest = data.partition(b"\n")
+                self._pay_for_junk(len(data) - len(rest))
                 if not newline:
                     return
                 self._discarding = False
+                data = rest
             super().dataReceived(data)
             if self._overflow is None:
                 return
@@ -214,12 +218,29 @@ class ChatProtocol(LineReceiver):
             self.session.line_too_long()
         else:
             self.session.line_received(clean_line(line))
-        if self._bucket is not None and not self._closing:
-            wait = self._bucket.spend(self.factory.clock.seconds())
-            if wait:
-                self.factory.stats.flood_delays += 1
-                self.pauseProducing()
-                self._resume_call = self.factory.clock.callLater(wait, self._resume_reading)
+        self._pay(1)
+
+    def _pay_for_junk(self, size: int) -> None:
+        """
+        Bytes that form no line (telnet commands, overlong lines) cost a
+        line's worth per --max-line-length bytes, or they would cost nothing.
+        """
+        if size:
+            self._pay(size / (self.factory.limits.max_line_length or JUNK_PER_LINE))
+
+    def _pay(self, lines: float) -> None:
+        """Spend flood control's tokens; stop reading until they are back."""
+        if self._bucket is None or self._closing:
+            return
+        wait = self._bucket.spend(self.factory.clock.seconds(), lines)
+        if not wait:
+            return
+        if self._resume_call is not None:
+            self._resume_call.reset(wait)
+            return
+        self.factory.stats.flood_delays += 1
+        self.pauseProducing()
+        self._resume_call = self.factory.clock.callLater(wait, self._resume_reading)
 
     def _await_pause(self) -> None:
         """An unframed client's line ends when it pauses: (re)start the wait."""

@@ -77,6 +77,7 @@ class FramingTests(SynchronousTestCase):
         for _ in range(50):
             self.soheil.send(b"z" * 1000)
         self.soheil.send(b"z\nok\n")
+        self.server.clock.advance(10)  # 50 kB of no line cost flood control its time
         self.assertEqual(self.soheil.take(), [LONG])
         self.assertEqual(self.ali.take(), ["soheil: ok"])
 
@@ -199,6 +200,28 @@ class FloodTests(SynchronousTestCase):
         for n in range(10):
             self.ali.send(f"a{n}")
         self.assertEqual(self.soheil.take(), [f"ali: a{n}" for n in range(10)])
+
+    def test_telnet_commands_cost(self) -> None:
+        """Telnet commands spend flood control by their bytes: the server stops reading."""
+        self.soheil.send(b"\xff\xf1" * 10240 + b"after\n")
+        self.assertEqual(self.soheil.transport.producerState, "paused")
+        self.assertEqual(self.ali.take(), [])
+        self.server.clock.advance(2.2)
+        self.assertEqual(self.ali.take(), ["soheil: after"])
+
+    def test_overlong_lines_cost(self) -> None:
+        """The bytes of overlong lines spend flood control by a line's worth per 1024."""
+        self.soheil.send(b"x" * 20480 + b"\nafter\n")
+        self.assertEqual(self.soheil.transport.producerState, "paused")
+        self.assertEqual(self.ali.take(), [])
+        self.server.clock.advance(2.5)  # 20 lines' worth, and the error, over a burst of 10
+        self.assertEqual(self.ali.take(), ["soheil: after"])
+
+    def test_a_few_telnet_commands_are_free(self) -> None:
+        """Telnet's usual negotiation costs a client nothing noticeable."""
+        self.soheil.send(b"\xff\xfd\x03\xff\xfb\x18\xff\xfa\x18\x00xterm\xff\xf0hi\r\n")
+        self.assertEqual(self.ali.take(), ["soheil: hi"])
+        self.assertEqual(self.soheil.transport.producerState, "producing")
 
     def test_half_close_while_paused(self) -> None:
         """A flood followed by a half-close is still read to the end, at the rate."""

@@ -50,6 +50,26 @@ class TelnetFilterTests(SynchronousTestCase):
         chunks = [data[i : i + size] for i in range(0, len(data), size)]
         self.assertEqual(filtered(*chunks), filtered(data))
 
+    @given(
+        st.lists(st.sampled_from([IAC, SB, SE, WILL, DO, b"\xf1", b"a", b"\n"]), max_size=60),
+        st.integers(min_value=1, max_value=7),
+    )
+    def test_chunking_does_not_matter_for_commands(self, pieces: list[bytes], size: int) -> None:
+        """Streams dense with commands filter the same however they are cut into reads."""
+        data = b"".join(pieces)
+        chunks = [data[i : i + size] for i in range(0, len(data), size)]
+        self.assertEqual(filtered(*chunks), filtered(data))
+        self.assertEqual(byte_by_byte(data), filtered(data))
+
+    def test_subnegotiation_over_many_reads(self) -> None:
+        """A subnegotiation that goes on over many reads is removed whole."""
+        reads = [b"ok" + IAC + SB, *([b"\x00" * 1000 + IAC + IAC] * 100), IAC + SE + b"!"]
+        self.assertEqual(filtered(*reads), b"ok!")
+
+    def test_a_stream_of_commands(self) -> None:
+        """A read that is nothing but commands leaves nothing, and the data after it stays."""
+        self.assertEqual(filtered(IAC + b"\xf1" * 1 + (IAC + b"\xf1") * 30000, b"hi"), b"hi")
+
     @given(st.binary(max_size=200))
     def test_no_iac_survives(self, data: bytes) -> None:
         """No 0xFF byte ever comes out of the filter."""
