@@ -13,12 +13,6 @@ from dataclasses import dataclass
 # is cut: a client that stopped reading must not hold the server up.
 CLOSE_GRACE = 3.0
 
-# Seconds a client's send queue may stay over --max-send-queue before the
-# client is dropped: a burst of lines can overfill even a fast reader for a
-# moment, before its transport had a chance to send anything.
-SEND_QUEUE_GRACE = 1.0
-
-
 # Bytes that form no line (telnet commands, the rest of an overlong line)
 # cost a line's worth of flood control per --max-line-length bytes, or per
 # this many when lines have no limit.

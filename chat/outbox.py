@@ -1,30 +1,60 @@
 """
-What waits to be sent to one client.
+What waits to be sent to one client, and how much of it there is.
 
 The transport buffers writes and calls ``pauseProducing`` on its producer
-when its buffer is full (the client is not reading). From then on the
-outbox holds further lines itself, so the daemon knows exactly how many
-bytes a slow reader has pending, and can drop it past ``--max-send-queue``.
+when its buffer is full (the client is not reading fast enough). From then
+on the outbox holds further lines itself until the transport has sent all
+it had, and tells its owner both: output piling up for many clients at
+once stops the reading (``chat.pressure``). ``held`` counts every byte
+waiting in the daemon for the client, in the outbox and in the transport,
+so that ``--max-send-queue`` is a hard cap.
 """
 
 from __future__ import annotations
 
+from typing import Protocol
+
+from twisted.internet.abstract import FileDescriptor
 from twisted.internet.interfaces import IPushProducer, ITransport
 from zope.interface import implementer
 
 
+class Owner(Protocol):
+    def backlogged(self) -> None: ...
+
+    def drained(self) -> None: ...
+
+
+def buffered(transport: object) -> int:
+    """
+    Bytes a transport holds that the kernel has not taken yet: a TCP
+    transport's buffer, or that of the TCP transport under TLS; 0 for a
+    transport of another kind. (Twisted keeps them in two buffers.)
+    """
+    while not isinstance(transport, FileDescriptor):
+        transport = getattr(transport, "transport", None)
+        if transport is None:
+            return 0
+    return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+
+
 @implementer(IPushProducer)
 class Outbox:
-    __slots__ = ("_held", "_transport", "_transport_full", "held_bytes")
+    __slots__ = ("_held", "_owner", "_transport", "_transport_full", "held_bytes")
 
-    def __init__(self, transport: ITransport) -> None:
+    def __init__(self, transport: ITransport, owner: Owner) -> None:
         self._transport = transport
+        self._owner = owner
         self._held: list[bytes] | None = None  # made when first needed
         self.held_bytes = 0
         self._transport_full = False
 
-    def write(self, data: bytes) -> int:
-        """Send or hold ``data``; return how many bytes are held."""
+    def held(self) -> int:
+        """Every byte waiting to be sent, here and in the transport."""
+        return self.held_bytes + buffered(self._transport)
+
+    def write(self, data: bytes) -> None:
+        """Send ``data``, or hold it while the transport is full."""
         if self._transport_full:
             if self._held is None:
                 self._held = []
@@ -32,7 +62,6 @@ class Outbox:
             self.held_bytes += len(data)
         else:
             self._transport.write(data)
-        return self.held_bytes
 
     def release(self) -> None:
         """Hand everything held to the transport and hold nothing more."""
@@ -49,9 +78,13 @@ class Outbox:
     # IPushProducer, called by the transport.
 
     def pauseProducing(self) -> None:
-        self._transport_full = True
+        if not self._transport_full:
+            self._transport_full = True
+            self._owner.backlogged()
 
     def resumeProducing(self) -> None:
+        if self._transport_full:
+            self._owner.drained()
         self.release()
 
     def stopProducing(self) -> None:

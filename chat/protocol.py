@@ -29,8 +29,9 @@ from zope.interface import implementer
 from chat import lines, stats
 from chat.admission import Admission, RefusalLog, address_key
 from chat.framing import line_ends
-from chat.limits import CLOSE_GRACE, JUNK_PER_LINE, SEND_QUEUE_GRACE, Limits, TokenBucket
+from chat.limits import CLOSE_GRACE, JUNK_PER_LINE, Limits, TokenBucket
 from chat.outbox import Outbox
+from chat.pressure import Pressure
 from chat.room import Room
 from chat.session import Session
 from chat.stats import Stats
@@ -93,7 +94,6 @@ class ChatProtocol(LineReceiver):
         self._closing = False
         self._resume_call: IDelayedCall | None = None
         self._abort_call: IDelayedCall | None = None
-        self._queue_check: IDelayedCall | None = None
         self._outbox: Outbox | None = None
         self.session = Session(factory, self)
 
@@ -115,7 +115,7 @@ class ChatProtocol(LineReceiver):
             # algorithm would only hold them back for an ACK.
             self.transport.setTcpNoDelay(True)
         _share_attribute_keys(self.transport)
-        self._outbox = Outbox(self.transport)
+        self._outbox = Outbox(self.transport, self)
         self.transport.registerProducer(self._outbox, True)
         self.factory.connected(self)
         self.session.start()
@@ -131,6 +131,8 @@ class ChatProtocol(LineReceiver):
         data, self._after_cr = line_ends(data, self._after_cr)
         if not self._framed and b"\n" in data:
             self._framed = True
+        if not self.paused and self.factory.pressure.holding:
+            self._wait_for_pressure()
         self._split(data)
         if not self._framed:
             self._await_pause()
@@ -174,27 +176,28 @@ class ChatProtocol(LineReceiver):
         """Only the server half-closes, and then it is closing anyway."""
 
     def connectionLost(self, reason: Failure = None) -> None:
-        for call in (self._resume_call, self._abort_call, self._queue_check, self._pause_call):
+        for call in (self._resume_call, self._abort_call, self._pause_call):
             if call is not None and call.active():
                 call.cancel()
         self._closing = True
+        self.factory.pressure.forget(self)
         self.session.disconnected()
         self.factory.disconnected(self)
 
     # What the session asks of its connection.
 
     def write(self, data: bytes) -> None:
+        limit = self.factory.limits.max_send_queue
+        if limit:
+            held = self._outbox.held()
+            # An empty queue takes any one answer (a /who of a huge room).
+            if held and held + len(data) > limit:
+                self._drop_slow_reader(limit)
+                return
         counted = self.factory.stats
         counted.bytes_out += len(data)
         counted.lines_out += data.count(b"\n")
-        held = self._outbox.write(data)
-        limit = self.factory.limits.max_send_queue
-        if limit and held > limit and self._queue_check is None:
-            # A burst can overfill even a fast reader for a moment: judge it
-            # once its transport has had time to drain.
-            self._queue_check = self.factory.clock.callLater(
-                SEND_QUEUE_GRACE, self._check_send_queue
-            )
+        self._outbox.write(data)
 
     def close(self) -> None:
         """Send what is pending, then close; cut it if that takes too long."""
@@ -219,6 +222,8 @@ class ChatProtocol(LineReceiver):
         else:
             self.session.line_received(clean_line(line))
         self._pay(1)
+        if not self.paused and not self._closing and self.factory.pressure.holding:
+            self._wait_for_pressure()
 
     def _pay_for_junk(self, size: int) -> None:
         """
@@ -267,6 +272,9 @@ class ChatProtocol(LineReceiver):
         self._resume_call = None
         if self._closing:
             return
+        if self.factory.pressure.holding:
+            self.factory.pressure.wait(self)
+            return
         if self._input_ended:
             # Nothing more will come from the socket: just read the buffer.
             self.paused = False
@@ -276,15 +284,27 @@ class ChatProtocol(LineReceiver):
         if self._input_ended and not self.paused:
             self._end_of_input()
 
-    def _check_send_queue(self) -> None:
-        self._queue_check = None
-        limit = self.factory.limits.max_send_queue
-        if self._closing or self._outbox.held_bytes <= limit:
-            return
+    def _drop_slow_reader(self, limit: int) -> None:
         self._closing = True
         self._outbox.discard()
-        reason = f"not reading, over {limit} bytes waiting"
-        self.session.drop(stats.SLOW_READER, reason)
+        self.session.drop(stats.SLOW_READER, f"not reading, over {limit} bytes waiting")
+
+    # What the outbox tells of the transport, for the pressure on everyone.
+
+    def backlogged(self) -> None:
+        self.factory.pressure.backlogged(self)
+
+    def drained(self) -> None:
+        self.factory.pressure.drained(self)
+
+    def read_on(self) -> None:
+        """The pressure is off: read again, unless flood control still waits."""
+        if self._resume_call is None:
+            self._resume_reading()
+
+    def _wait_for_pressure(self) -> None:
+        self.pauseProducing()
+        self.factory.pressure.wait(self)
 
     def _end_of_input(self) -> None:
         rest = self.clearLineBuffer()
@@ -322,6 +342,8 @@ class ChatFactory(Factory):
         self.connections: set[ChatProtocol] = set()
         self.admission = Admission(limits, clock)
         self.refusals = RefusalLog(clock)
+        self.pressure = Pressure(clock, lambda: room.queued_bytes, lambda: len(self.connections))
+        room.flushed = self.pressure.changed
         self._all_closed: list[Deferred[None]] = []
 
     def buildProtocol(self, addr: IAddress) -> Protocol:
@@ -356,6 +378,7 @@ class ChatFactory(Factory):
         """Say goodbye to every client; fires once every connection is closed."""
         log.info(lines.LOG_SHUTTING_DOWN, count=len(self.connections))
         self.refusals.stop()
+        self.pressure.stop()
         self.room.empty()
         if not self.connections:
             return succeed(None)

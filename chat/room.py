@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections import deque
+from collections.abc import Callable
 from typing import Protocol
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
@@ -66,6 +67,9 @@ class Room:
         # nothing more: it is gone, or it took its lines when it quit.)
         self._changes = 0
         self._came: dict[Member, int] = {}
+        # Bytes of the lines waiting, and who is told once they are delivered.
+        self.queued_bytes = 0
+        self.flushed: Callable[[], None] = lambda: None
 
     def __len__(self) -> int:
         return len(self._everyone)
@@ -181,11 +185,17 @@ class Room:
 
     def _queue(self, skip: Member | None, only: Member | None, data: bytes) -> None:
         self._queued.append((skip, only, data, self._changes))
+        self.queued_bytes += len(data)
         if self._flush_call is None:
             self._flush_call = self._clock.callLater(0, self.flush)
 
     def flush(self) -> None:
         """Deliver everything queued: one ``deliver`` call per member."""
+        self.queued_bytes = 0
+        self._deliver_queued()
+        self.flushed()
+
+    def _deliver_queued(self) -> None:
         if self._flush_call is not None:
             if self._flush_call.active():
                 self._flush_call.cancel()

@@ -288,8 +288,10 @@ def test_client_not_reading_is_dropped() -> None:
         deaf.sendall(b"deaf\n")
         talker = daemon.connect()
         talker.register("talker")
-        daemon.feed(talker, (b"y" * 1000 + b"\n") * 8000, timeout=WAIT * 2)
+        daemon.feed(talker, (b"y" * 1000 + b"\n") * 8000 + b"done\n", timeout=WAIT * 2)
         daemon.log.until(r"deaf \(127\.0\.0\.1:\d+\) dropped: not reading, over 65536 bytes")
+        # The daemon reads at the pace its output drains: read its log meanwhile.
+        daemon.log.until(r"talker said done$", timeout=WAIT * 2)
         talker.send("/who")
         assert talker.lines(2) == ["deaf has left the chatroom!", "online (1): talker"]
         deaf.close()

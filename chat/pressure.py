@@ -1,0 +1,106 @@
+"""
+Output that piles up for many clients at once stops the reading
+(docs/protocol.md §5).
+
+Every line a client sends becomes a line for everyone else, so a burst from
+many senders at once multiplies: 500 clients sending ten lines of 1 kB
+each is 2.5 GB to deliver. Rather than buffer that or drop the readers it
+is for, the daemon stops reading from every client while
+
+- the lines waiting for the reactor's next turn already come to
+  ``TURN_LIMIT`` bytes for each member, or
+- many clients (more than one in ``BACKLOG_SHARE``, and more than one)
+  have output piling up in their transports that came within the last
+  ``FRESH`` seconds,
+
+and reads on, client by client in the order they were stopped, once
+neither holds. TCP pushes back on the senders meanwhile. A client that
+stays behind for longer than ``FRESH`` no longer holds the others up, and
+one alone never does: it is either slow, and cut at ``--max-send-queue``,
+or catches up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+
+# Bytes a turn may queue for each member before reading stops until the
+# turn's lines are delivered.
+TURN_LIMIT = 64 * 1024
+# Seconds a client's backlog holds up the reading.
+FRESH = 1.0
+# One client in this many with a fresh backlog stops the reading.
+BACKLOG_SHARE = 16
+
+
+class Reader(Protocol):
+    def read_on(self) -> None:
+        """Start reading again (if nothing else holds the reading)."""
+
+
+class Pressure:
+    def __init__(
+        self,
+        clock: IReactorTime,
+        queued_bytes: Callable[[], int],
+        connections: Callable[[], int],
+    ) -> None:
+        self._clock = clock
+        self._queued_bytes = queued_bytes
+        self._connections = connections
+        self._waiting: dict[Reader, None] = {}  # in the order they stopped
+        self._fresh: dict[Reader, float] = {}  # backlogged client: since when
+        self._expiry: IDelayedCall | None = None
+
+    @property
+    def holding(self) -> bool:
+        """Whether reading is stopped for now."""
+        return self._queued_bytes() >= TURN_LIMIT or len(self._fresh) > max(
+            1, self._connections() // BACKLOG_SHARE
+        )
+
+    def wait(self, reader: Reader) -> None:
+        """``reader`` stopped reading; it is told to read on when it may."""
+        self._waiting[reader] = None
+
+    def backlogged(self, client: Reader) -> None:
+        """Output began to pile up in a client's transport."""
+        self._fresh.setdefault(client, self._clock.seconds())
+        if self._expiry is None:
+            self._expiry = self._clock.callLater(FRESH, self._expire)
+
+    def drained(self, client: Reader) -> None:
+        """A client's transport sent all it held."""
+        if self._fresh.pop(client, None) is not None:
+            self.changed()
+
+    def forget(self, client: Reader) -> None:
+        """A client is gone."""
+        self._waiting.pop(client, None)
+        self.drained(client)
+
+    def changed(self) -> None:
+        """Something that holds the reading may have gone (a turn was delivered)."""
+        while self._waiting and not self.holding:
+            reader = next(iter(self._waiting))
+            del self._waiting[reader]
+            reader.read_on()
+
+    def stop(self) -> None:
+        if self._expiry is not None and self._expiry.active():
+            self._expiry.cancel()
+        self._expiry = None
+
+    def _expire(self) -> None:
+        self._expiry = None
+        now = self._clock.seconds()
+        while self._fresh:
+            client, since = next(iter(self._fresh.items()))
+            if now - since < FRESH:
+                self._expiry = self._clock.callLater(since + FRESH - now, self._expire)
+                break
+            del self._fresh[client]
+        self.changed()
