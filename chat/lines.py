@@ -112,6 +112,35 @@ def no_such_user(name: str) -> str:
     return error(f"no such user: {name}")
 
 
+# Why a name is refused (each goes out as an error line).
+NAME_EMPTY = "a name cannot be empty"
+NAME_NEEDS_LETTER = "a name needs at least one letter or digit"
+NAME_NON_JOINER = "a name cannot contain a zero-width non-joiner except between two letters"
+NAME_INVISIBLE = "a name cannot contain invisible characters"
+NAME_MIXES_SCRIPTS = "a name can't mix scripts"
+NAME_MIXES_DIGITS = "a name can't mix digits of different scripts"
+
+
+def name_too_long(limit: int) -> str:
+    return f"a name can have at most {limit} characters"
+
+
+def name_bad_character(description: str) -> str:
+    return f"a name cannot contain {description} (use letters, digits, '_', '-' and '.')"
+
+
+def name_reserved(name: str) -> str:
+    return f"the name {name} is reserved"
+
+
+def name_taken(name: str) -> str:
+    return f"the name {name} is taken, choose another"
+
+
+def name_looks_like(name: str, other: str) -> str:
+    return f"the name {name} looks like {other}, who is online"
+
+
 def line_too_long(limit: int) -> str:
     return error(f"line too long (more than {limit} bytes), discarded")
 

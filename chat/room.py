@@ -10,6 +10,9 @@ lines arrived, and the members that get the same lines share one joined
 buffer. The Python work per (line, receiver) pair is gone; what is left is
 per line and per receiver. Each line reaches exactly the members online
 when it was sent, however many joined meanwhile.
+
+Members are keyed by ``chat.names.name_key``, so names that look alike
+are one name, and listed in the order people read names.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
 from chat import lines
-from chat.names import NameRejected, name_key
+from chat.names import MAX_NAME_LENGTH, NameTaken, fold, name_key
+
+__all__ = ["Member", "NameTaken", "Room"]
 
 log = Logger()
 
@@ -39,9 +44,8 @@ def _shared(key: str, name: str) -> str:
     return name if key == name else key
 
 
-class NameTaken(NameRejected):
-    def __init__(self, name: str) -> None:
-        super().__init__(f"the name {name} is taken, choose another")
+def _order(member: Member) -> str:
+    return fold(member.name)
 
 
 class Room:
@@ -50,9 +54,9 @@ class Room:
     def __init__(self, clock: IReactorTime, history: int = 20) -> None:
         self._clock = clock
         self._by_key: dict[str, Member] = {}
-        # The keys in order, for the online list: kept sorted as people come
+        # The members in the online list's order: kept sorted as people come
         # and go, not sorted again for every newcomer.
-        self._sorted_keys: list[str] = []
+        self._sorted: list[Member] = []
         # Rebuilt on every join and leave, so a broadcast can walk it while
         # a member leaves.
         self._everyone: tuple[Member, ...] = ()
@@ -75,7 +79,7 @@ class Room:
 
     def names(self) -> list[str]:
         """Who is online, sorted the way people read a list of names."""
-        return [self._by_key[key].name for key in self._sorted_keys]
+        return [member.name for member in self._sorted]
 
     def online_line(self) -> str:
         return lines.online(self.names())
@@ -84,16 +88,20 @@ class Room:
         return [lines.history_entry(when, line) for when, line in self._history]
 
     def find(self, name: str) -> Member | None:
+        """The member with this name, or one that looks like it."""
+        if len(name) > 8 * MAX_NAME_LENGTH:  # no name is that long, even decomposed
+            return None
         return self._by_key.get(name_key(name))
 
     def join(self, member: Member, name: str) -> None:
         """Add a member under a checked name; ``NameTaken`` if someone has it."""
         key = _shared(name_key(name), name)
-        if key in self._by_key:
-            raise NameTaken(name)
+        holder = self._by_key.get(key)
+        if holder is not None:
+            raise NameTaken(name, holder.name)
         member.name, member.key = name, key
         self._by_key[key] = member
-        insort(self._sorted_keys, key)
+        insort(self._sorted, member, key=_order)
         self._everyone = tuple(self._by_key.values())
         self._changes += 1
         if self._queued:
@@ -106,7 +114,7 @@ class Room:
         if not self.is_member(member):
             return False
         del self._by_key[member.key]
-        self._unsort(member.key)
+        self._unsort(member)
         self._everyone = tuple(self._by_key.values())
         self._came.pop(member, None)
         self._broadcast(member, lines.encode(lines.left(member.name)))
@@ -117,7 +125,7 @@ class Room:
         """Let everyone go without a word, as the server shuts down."""
         self.flush()
         self._by_key.clear()
-        self._sorted_keys.clear()
+        self._sorted.clear()
         self._everyone = ()
 
     def rename(self, member: Member, name: str) -> str:
@@ -125,13 +133,13 @@ class Room:
         key = _shared(name_key(name), name)
         holder = self._by_key.get(key)
         if holder is not None and holder is not member:
-            raise NameTaken(name)
+            raise NameTaken(name, holder.name)
         old = member.name
         del self._by_key[member.key]
-        self._unsort(member.key)
+        self._unsort(member)
         member.name, member.key = name, key
         self._by_key[key] = member
-        insort(self._sorted_keys, key)
+        insort(self._sorted, member, key=_order)
         self._everyone = tuple(self._by_key.values())
         self._broadcast(member, lines.encode(lines.renamed(old, name)))
         log.info(lines.LOG_RENAMED, old=old, new=name)
@@ -158,8 +166,10 @@ class Room:
         """Lines for one member, kept in order with what the room sends it."""
         self._queue(None, member, data)
 
-    def _unsort(self, key: str) -> None:
-        del self._sorted_keys[bisect_left(self._sorted_keys, key)]
+    def _unsort(self, member: Member) -> None:
+        index = bisect_left(self._sorted, fold(member.name), key=_order)
+        assert self._sorted[index] is member
+        del self._sorted[index]
 
     def hand_over(self, member: Member) -> None:
         """

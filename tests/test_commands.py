@@ -115,6 +115,12 @@ class CommandTests(SynchronousTestCase):
         self.assertEqual(self.ali.take(), ["[private] soheil: hi there"])
         self.assertEqual(self.hasan.take(), [])
 
+    def test_msg_to_a_look_alike(self) -> None:
+        """/msg to a look-alike of a name (a copy-pasted impostor) reaches the holder."""
+        self.soheil.send("/msg аӏі hi")
+        self.assertEqual(self.soheil.take(), ["[private to ali] hi"])
+        self.assertEqual(self.ali.take(), ["[private] soheil: hi"])
+
     def test_msg_any_case(self) -> None:
         """/msg finds the user whatever the case typed."""
         self.soheil.send("/msg ALI hi")

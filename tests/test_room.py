@@ -45,8 +45,39 @@ class RoomTests(SynchronousTestCase):
     def test_taken_ignoring_case(self) -> None:
         """A name is taken whatever its case."""
         self.member("soheil")
-        self.assertRaises(NameTaken, self.room.join, FakeMember(), "SOHEIL")
+        taken = self.assertRaises(NameTaken, self.room.join, FakeMember(), "SOHEIL")
+        self.assertEqual(taken.reason, "the name SOHEIL is taken, choose another")
         self.assertEqual(len(self.room), 1)
+
+    def test_look_alike_taken(self) -> None:
+        """A name that looks like an online one is taken, and the reason names who has it."""
+        self.member("soheil")
+        for name in ["ѕоһеіӏ", "ЅОҺЕІӀ"]:
+            taken = self.assertRaises(NameTaken, self.room.join, FakeMember(), name)
+            self.assertEqual(taken.reason, f"the name {name} looks like soheil, who is online")
+        self.assertEqual(self.room.names(), ["soheil"])
+
+    def test_rename_to_look_alike(self) -> None:
+        """Nobody can rename into a look-alike of someone online."""
+        self.member("mina")
+        ali = self.member("ali")
+        taken = self.assertRaises(NameTaken, self.room.rename, ali, "rnina")
+        self.assertEqual(taken.reason, "the name rnina looks like mina, who is online")
+        self.assertEqual(ali.name, "ali")
+
+    def test_look_alike_frees_with_its_holder(self) -> None:
+        """Once the holder leaves, a look-alike of its name is free."""
+        soheil = self.member("soheil")
+        self.room.leave(soheil)
+        self.member("ѕоһеіӏ")
+        self.assertEqual(self.room.names(), ["ѕоһеіӏ"])
+
+    def test_find_by_look_alike(self) -> None:
+        """A look-alike of a name, or one with an invisible character, finds its holder."""
+        ali = self.member("ali")
+        for name in ["ALI", "аӏі", "ali\u034f", "a\u200bli"]:
+            self.assertIs(self.room.find(name), ali, name)
+        self.assertIsNone(self.room.find("a" * 1000))
 
     def test_say_reaches_others_only(self) -> None:
         """A message reaches every other member, not its sender."""
@@ -82,6 +113,15 @@ class RoomTests(SynchronousTestCase):
         for name in ["hasan", "Ali", "soheil", "bob"]:
             self.member(name)
         self.assertEqual(self.room.online_line(), "online (4): Ali, bob, hasan, soheil")
+
+    def test_names_sorted_by_name_not_by_key(self) -> None:
+        """The list is in reading order, not in the order of the keys (m's key is rn)."""
+        for name in ["ro", "n", "Mina", "m"]:
+            self.member(name)
+        self.assertEqual(self.room.names(), ["m", "Mina", "n", "ro"])
+        self.room.rename(self.room.find("m"), "zed")
+        self.room.leave(self.room.find("mina"))
+        self.assertEqual(self.room.names(), ["n", "ro", "zed"])
 
     def test_history_keeps_the_last(self) -> None:
         """History keeps the most recent messages, stamped with their time."""

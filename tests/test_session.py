@@ -102,6 +102,24 @@ class RegistrationTests(SynchronousTestCase):
         client.send("SoHeIl")
         self.assertEqual(client.take(), ["error: the name SoHeIl is taken, choose another", PROMPT])
 
+    def test_names_nobody_can_fake(self) -> None:
+        """A look-alike, a mix of scripts, a reserved or invisible name: the error says why."""
+        self.server.chatters("soheil", "ali")
+        client = self.server.connect()
+        client.take()
+        for name, reason in [
+            ("ѕоһеіӏ", "the name ѕоһеіӏ looks like soheil, who is online"),
+            ("аli", "a name can't mix scripts"),
+            ("Server", "the name Server is reserved"),
+            ("error", "the name error is reserved"),
+            ("ali\u034f", "a name cannot contain invisible characters"),
+            ("\u3164", "a name cannot contain invisible characters"),
+        ]:
+            client.send(name)
+            self.assertEqual(client.take(), [f"error: {reason}", PROMPT])
+        client.send("مهر\u200cناز")
+        self.assertEqual(client.take()[-1], "online (3): ali, soheil, مهر\u200cناز")
+
     def test_control_characters_stripped_before_check(self) -> None:
         """Control characters are stripped before the name is checked."""
         client = self.server.connect()
