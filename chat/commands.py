@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from chat import lines
 from chat.names import NameRejected, check_name
+from chat.text import clean_message
 
 if TYPE_CHECKING:
     from chat.session import Session
@@ -47,14 +48,15 @@ class Commands:
             user.send_line(lines.now_known_as(name))
 
     def command_me(self, user: Session, argument: str) -> None:
-        if not argument:
+        action = clean_message(argument).strip()
+        if not action:
             user.send_line(lines.usage("/me ACTION"))
             return
-        user.room.act(user, argument)
+        user.room.act(user, action)
 
     def command_msg(self, user: Session, argument: str) -> None:
         name, _, text = argument.partition(" ")
-        text = text.strip()
+        text = clean_message(text).strip()
         if not text:
             user.send_line(lines.usage("/msg NAME TEXT"))
             return

@@ -102,6 +102,11 @@ class CommandTests(SynchronousTestCase):
         self.assertEqual(self.soheil.take(), [])
         self.others_got("* soheil waves")
 
+    def test_me_text_cleaned(self) -> None:
+        """/me text is cleaned like a message: no separator or bidi override gets through."""
+        self.soheil.send("/me waves\u2028ali has left the chatroom!\u202e")
+        self.others_got("* soheil waves ali has left the chatroom!")
+
     def test_me_without_action(self) -> None:
         """/me alone says how to use it."""
         self.soheil.send("/me")
@@ -114,6 +119,12 @@ class CommandTests(SynchronousTestCase):
         self.assertEqual(self.soheil.take(), ["[private to ali] hi there"])
         self.assertEqual(self.ali.take(), ["[private] soheil: hi there"])
         self.assertEqual(self.hasan.take(), [])
+
+    def test_msg_text_cleaned(self) -> None:
+        """/msg text is cleaned like a message, for both ends."""
+        self.soheil.send("/msg ali hi\u2029there\u200b")
+        self.assertEqual(self.soheil.take(), ["[private to ali] hi there"])
+        self.assertEqual(self.ali.take(), ["[private] soheil: hi there"])
 
     def test_msg_to_a_look_alike(self) -> None:
         """/msg to a look-alike of a name (a copy-pasted impostor) reaches the holder."""
@@ -139,8 +150,8 @@ class CommandTests(SynchronousTestCase):
         self.others_got()
 
     def test_msg_without_text(self) -> None:
-        """/msg with no text says how to use it."""
-        for line in ["/msg", "/msg ali", "/msg ali   "]:
+        """/msg with no text (or only invisible text) says how to use it."""
+        for line in ["/msg", "/msg ali", "/msg ali   ", "/msg ali \u200b\u2066"]:
             self.soheil.send(line)
             self.assertEqual(self.soheil.take(), ["error: usage: /msg NAME TEXT"])
 

@@ -212,6 +212,26 @@ class ChatTests(SynchronousTestCase):
         self.soheil.send("//shrug")
         self.assertEqual(self.ali.take(), ["soheil: /shrug"])
 
+    def test_no_forged_lines(self) -> None:
+        """A separator in a message can't forge a second line for others or in the log."""
+        with capturedLogs() as events:
+            self.soheil.send("bye\u2028ali has left the chatroom!\u2029")
+        self.assertEqual(self.ali.take(), ["soheil: bye ali has left the chatroom!"])
+        logged = "\n".join(e["log_format"].format(**e) for e in events)
+        self.assertEqual(logged.splitlines(), ["soheil said bye ali has left the chatroom!"])
+
+    def test_message_cleaned(self) -> None:
+        """Bidi controls and zero-width spaces go; ZWNJ, ZWJ, LRM, RLM stay; marks are capped."""
+        self.soheil.send("\u202eevil\u2066 mi\u200cxed\u200b \u200d\u200e\u200f x" + "\u0301" * 20)
+        self.assertEqual(
+            self.ali.take(), ["soheil: evil mi\u200cxed \u200d\u200e\u200f x" + "\u0301" * 8]
+        )
+
+    def test_invisible_message_ignored(self) -> None:
+        """A message that is nothing once cleaned sends nothing."""
+        self.soheil.send("\u200b\u2028\ufeff")
+        self.assertEqual(self.ali.take(), [])
+
     def test_order_kept(self) -> None:
         """Messages from one sender arrive in the order sent."""
         for n in range(5):
