@@ -29,7 +29,7 @@ class Commands:
         user.send(lines.encode_all(lines.HELP))
 
     def command_who(self, user: Session, argument: str) -> None:
-        user.send_line(user.room.online_line())
+        user.send(lines.encode_all(user.room.who_lines()))
 
     command_names = command_who
 

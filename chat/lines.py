@@ -91,8 +91,57 @@ def goodbye(name: str) -> str:
     return f"Goodbye, {name}!"
 
 
-def online(names: list[str]) -> str:
-    return f"online ({len(names)}): {', '.join(names)}"
+# The online list: a newcomer's names at most this many people; no list
+# line is longer than MAX_LIST_BYTES on the wire, CRLF included.
+ONLINE_NAMES = 50
+MAX_LIST_BYTES = 1024
+
+
+def _online_prefix(total: int) -> str:
+    return f"online ({total}): "
+
+
+def online(first: list[str], total: int) -> str:
+    """
+    The newcomer's online list: ``first`` (the first names in order) for as
+    many as fit, then ``and N more`` for the rest of the ``total``.
+    """
+    prefix = _online_prefix(total)
+    space = MAX_LIST_BYTES - 2 - len(prefix)
+    shown: list[str] = []
+    used = 0
+    for name in first:
+        cost = len(name.encode("utf-8")) + (2 if shown else 0)
+        rest = total - len(shown) - 1
+        if used + cost + (len(f" and {rest} more") if rest else 0) > space:
+            break
+        shown.append(name)
+        used += cost
+    rest = total - len(shown)
+    return prefix + ", ".join(shown) + (f" and {rest} more" if rest else "")
+
+
+def online_lines(names: list[str]) -> list[str]:
+    """
+    ``/who``: every name, over as many lines as it takes. Each line starts
+    with ``online (N): `` (N is everyone), so a reader collects lines until
+    it has N names, and no user's line can look like one (``online`` is a
+    reserved name).
+    """
+    prefix = _online_prefix(len(names))
+    space = MAX_LIST_BYTES - 2 - len(prefix)
+    result: list[str] = []
+    line: list[str] = []
+    used = 0
+    for name in names:
+        size = len(name.encode("utf-8"))
+        if line and used + 2 + size > space:
+            result.append(prefix + ", ".join(line))
+            line, used = [], 0
+        used += size + (2 if line else 0)
+        line.append(name)
+    result.append(prefix + ", ".join(line))
+    return result
 
 
 def history_entry(seconds: float, line: str) -> str:

@@ -82,7 +82,13 @@ class Room:
         return [member.name for member in self._sorted]
 
     def online_line(self) -> str:
-        return lines.online(self.names())
+        """The newcomer's online list: the first names and how many more."""
+        first = [member.name for member in self._sorted[: lines.ONLINE_NAMES]]
+        return lines.online(first, len(self._sorted))
+
+    def who_lines(self) -> list[str]:
+        """Everyone online, over as many lines as it takes."""
+        return lines.online_lines(self.names())
 
     def history_lines(self) -> list[str]:
         return [lines.history_entry(when, line) for when, line in self._history]

@@ -179,3 +179,22 @@ class CommandTests(SynchronousTestCase):
         """Only command_ methods are reachable from the wire."""
         self.soheil.send("/dispatch x")
         self.assertEqual(self.soheil.take(), ["error: unknown command /dispatch (try /help)"])
+
+
+class WhoTests(SynchronousTestCase):
+    def test_who_in_a_big_room(self) -> None:
+        """/who in a big room lists everyone, each line at most 1024 bytes and prefixed."""
+        server = Harness(rate=0)
+        names = [f"user{n:04}" for n in range(300)]
+        for name in names:
+            server.join(name)
+        asker = server.connect()
+        asker.send("zed")
+        self.assertEqual(asker.take()[-1], f"online (301): {', '.join(names[:50])} and 251 more")
+        asker.send("/who")
+        got = asker.take()
+        self.assertGreater(len(got), 1)
+        self.assertTrue(all(len(line.encode()) + 2 <= 1024 for line in got))
+        self.assertTrue(all(line.startswith("online (301): ") for line in got))
+        listed = [n for line in got for n in line.removeprefix("online (301): ").split(", ")]
+        self.assertEqual(listed, [*names, "zed"])

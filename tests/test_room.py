@@ -5,6 +5,7 @@ from __future__ import annotations
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
+from chat import lines
 from chat.room import NameTaken, Room
 from tests.harness import FIVE_PAST_FOUR
 
@@ -253,6 +254,53 @@ class FlushTests(SynchronousTestCase):
         self.assertEqual(
             hasan.deliveries, [b"soheil: too late for ali\r\nali has left the chatroom!\r\n"]
         )
+
+
+class OnlineListTests(SynchronousTestCase):
+    """Big rooms: the newcomer's list is capped, /who is split into short lines."""
+
+    def room_of(self, names: list[str]) -> Room:
+        room = Room(Clock())
+        for name in names:
+            room.join(FakeMember(), name)
+        return room
+
+    def test_newcomer_sees_fifty(self) -> None:
+        """A newcomer's list names the first 50 people, then how many more."""
+        names = [f"user{n:04}" for n in range(3000)]
+        line = self.room_of(names).online_line()
+        self.assertEqual(line, f"online (3000): {', '.join(names[:50])} and 2950 more")
+
+    def test_fifty_and_fewer_all_named(self) -> None:
+        """Up to 50 people, the list names everyone."""
+        names = [f"user{n:02}" for n in range(50)]
+        self.assertEqual(self.room_of(names).online_line(), f"online (50): {', '.join(names)}")
+        names.append("user50")
+        self.assertTrue(self.room_of(names).online_line().endswith("user49 and 1 more"))
+
+    def test_newcomer_list_fits_a_line(self) -> None:
+        """Long names make the newcomer's list stop sooner: it never passes 1024 bytes."""
+        names = [f"{n:02}" + "ش" * 30 for n in range(60)]
+        line = self.room_of(names).online_line()
+        self.assertLessEqual(len(lines.encode(line)), 1024)
+        shown = line.removeprefix("online (60): ").rsplit(" and ", 1)
+        self.assertEqual(len(shown[0].split(", ")) + int(shown[1].split()[0]), 60)
+
+    def test_who_lists_everyone_in_short_lines(self) -> None:
+        """/who names everyone, in order, on lines of at most 1024 bytes, each prefixed."""
+        names = sorted(f"{n:04}" + "ش" * 28 for n in range(3000))
+        who = self.room_of(names).who_lines()
+        self.assertGreater(len(who), 1)
+        listed = []
+        for line in who:
+            self.assertLessEqual(len(lines.encode(line)), 1024)
+            self.assertTrue(line.startswith("online (3000): "))
+            listed += line.removeprefix("online (3000): ").split(", ")
+        self.assertEqual(listed, names)
+
+    def test_who_small_room_one_line(self) -> None:
+        """A small room's /who is the one familiar line."""
+        self.assertEqual(self.room_of(["b", "a"]).who_lines(), ["online (2): a, b"])
 
 
 class CountingMember(FakeMember):
