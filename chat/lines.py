@@ -22,6 +22,9 @@ HELP = (
     "/nick NEW           change your name",
     "/me ACTION          tell the others what you do: * you ACTION",
     "/msg NAME TEXT      a private message to NAME",
+    "/ignore NAME        hide what NAME says and sends you",
+    "/unignore NAME      hear NAME again",
+    "/ignore             whom you ignore",
     "/quit               leave the chatroom",
     "a line that starts with // sends a message that starts with /",
 )
@@ -159,6 +162,29 @@ def usage(synopsis: str) -> str:
 
 def no_such_user(name: str) -> str:
     return error(f"no such user: {name}")
+
+
+def ignoring(name: str) -> str:
+    return f"ignoring {name}"
+
+
+def no_longer_ignoring(name: str) -> str:
+    return f"no longer ignoring {name}"
+
+
+def ignoring_list(names: list[str]) -> str:
+    return f"ignoring: {', '.join(names)}" if names else "you ignore nobody"
+
+
+def not_ignoring(name: str) -> str:
+    return error(f"you are not ignoring {name}")
+
+
+def ignoring_too_many(limit: int) -> str:
+    return error(f"you can ignore at most {limit} people; /unignore someone first")
+
+
+IGNORING_YOURSELF = error("you can't ignore yourself")
 
 
 # Why a name is refused (each goes out as an error line).

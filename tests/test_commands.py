@@ -23,7 +23,7 @@ class CommandTests(SynchronousTestCase):
         self.soheil.send("/help")
         got = self.soheil.take()
         self.assertEqual(got, list(lines.HELP))
-        for command in ["/help", "/who", "/names", "/nick", "/me", "/msg", "/quit"]:
+        for command in ["/help", "/who", "/names", "/nick", "/me", "/msg", "/ignore", "/unignore"]:
             self.assertTrue(any(command in line for line in got), command)
         self.others_got()
 
@@ -198,3 +198,102 @@ class WhoTests(SynchronousTestCase):
         self.assertTrue(all(line.startswith("online (301): ") for line in got))
         listed = [n for line in got for n in line.removeprefix("online (301): ").split(", ")]
         self.assertEqual(listed, [*names, "zed"])
+
+
+class IgnoreCommandTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.server = Harness()
+        self.soheil, self.ali, self.hasan = self.server.chatters("soheil", "ali", "hasan")
+
+    def test_ignore(self) -> None:
+        """/ignore NAME: nothing NAME says, does or whispers reaches the user any more."""
+        self.hasan.send("/ignore ALI")
+        self.assertEqual(self.hasan.take(), ["ignoring ali"])
+        self.ali.send("please send me your password")
+        self.ali.send("/me waves")
+        self.ali.send("/msg hasan psst")
+        self.assertEqual(self.ali.take(), ["[private to hasan] psst"])
+        self.soheil.send("hi")
+        self.assertEqual(self.hasan.take(), ["soheil: hi"])
+        self.assertEqual(self.soheil.take(), ["ali: please send me your password", "* ali waves"])
+
+    def test_ignore_lists(self) -> None:
+        """/ignore alone says whom the user ignores, in order, or that it ignores nobody."""
+        self.hasan.send("/ignore")
+        self.assertEqual(self.hasan.take(), ["you ignore nobody"])
+        self.hasan.send("/ignore soheil")
+        self.hasan.send("/ignore ali")
+        self.hasan.send("/ignore")
+        self.assertEqual(
+            self.hasan.take(), ["ignoring soheil", "ignoring ali", "ignoring: ali, soheil"]
+        )
+
+    def test_ignore_across_rename(self) -> None:
+        """The ignore follows a rename; the rename line itself still arrives."""
+        self.hasan.send("/ignore ali")
+        self.ali.send("/nick alireza")
+        self.ali.send("still me")
+        self.assertEqual(self.hasan.take(), ["ignoring ali", "ali is now known as alireza"])
+        self.hasan.send("/ignore")
+        self.assertEqual(self.hasan.take(), ["ignoring: alireza"])
+
+    def test_ignore_survives_reconnecting(self) -> None:
+        """Leaving and coming back under the same name does not escape an ignore."""
+        self.hasan.send("/ignore ali")
+        self.ali.send("/quit")
+        self.ali.finish_close()
+        again = self.server.join("Ali")
+        again.send("it's me again")
+        self.assertEqual(
+            self.hasan.take(),
+            ["ignoring ali", "ali has left the chatroom!", "Ali is joined to the chatroom!"],
+        )
+
+    def test_unignore(self) -> None:
+        """/unignore NAME ends the ignore; the user hears NAME again."""
+        self.hasan.send("/ignore ali")
+        self.hasan.send("/unignore ALI")
+        self.ali.send("hello again")
+        self.assertEqual(
+            self.hasan.take(), ["ignoring ali", "no longer ignoring ali", "ali: hello again"]
+        )
+
+    def test_unignore_someone_not_ignored(self) -> None:
+        """/unignore of someone not ignored, or with no name, is an error."""
+        self.hasan.send("/unignore ali")
+        self.hasan.send("/unignore")
+        self.assertEqual(
+            self.hasan.take(),
+            ["error: you are not ignoring ali", "error: usage: /unignore NAME"],
+        )
+
+    def test_ignore_ends_when_leaving(self) -> None:
+        """An ignore lasts until the user leaves; next time it starts afresh."""
+        self.hasan.send("/ignore ali")
+        self.hasan.send("/quit")
+        self.hasan.finish_close()
+        hasan = self.server.join("hasan")
+        self.ali.send("hi")
+        self.assertEqual(hasan.take(), ["ali: hi"])
+
+    def test_ignore_errors(self) -> None:
+        """/ignore of nobody online or of oneself is an error; nobody else hears of it."""
+        self.hasan.send("/ignore reza")
+        self.hasan.send("/ignore HASAN")
+        self.assertEqual(
+            self.hasan.take(), ["error: no such user: reza", "error: you can't ignore yourself"]
+        )
+        self.assertEqual((self.ali.take(), self.soheil.take()), ([], []))
+
+    def test_ignore_list_has_a_limit(self) -> None:
+        """Nobody can ignore more than 100 people: the list's memory is bounded."""
+        server = Harness(rate=0)
+        (hasan,) = server.chatters("hasan")
+        for n in range(101):
+            server.join(f"u{n}")
+            hasan.send(f"/ignore u{n}")
+        got = [line for line in hasan.take() if not line.endswith("chatroom!")]
+        self.assertEqual(got[99], "ignoring u99")
+        self.assertEqual(
+            got[100], "error: you can ignore at most 100 people; /unignore someone first"
+        )

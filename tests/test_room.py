@@ -256,6 +256,132 @@ class FlushTests(SynchronousTestCase):
         )
 
 
+class IgnoreTests(SynchronousTestCase):
+    """/ignore in the room: by name key, through renames and returns, batch by batch."""
+
+    def setUp(self) -> None:
+        self.clock = Clock()
+        self.room = Room(self.clock)
+        self.people: dict[str, CountingMember] = {}
+        for name in ["soheil", "ali", "hasan", "reza"]:
+            self.people[name] = self.join(name)
+        self.room.flush()
+        self.clear()
+
+    def join(self, name: str) -> CountingMember:
+        member = CountingMember()
+        self.room.join(member, name)
+        return member
+
+    def clear(self) -> None:
+        for member in self.people.values():
+            member.deliveries.clear()
+            member.received.clear()
+
+    def test_ignored_messages_and_actions(self) -> None:
+        """An ignorer gets nothing that the ignored says or does; the others get all."""
+        soheil, ali, hasan, reza = self.people.values()
+        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.say(ali, "hi")
+        self.room.act(ali, "waves")
+        self.room.say(soheil, "hello")
+        self.room.flush()
+        self.assertEqual(hasan.received, ["soheil: hello"])
+        self.assertEqual(reza.received, ["ali: hi", "* ali waves", "soheil: hello"])
+
+    def test_one_line_turn(self) -> None:
+        """A turn with one line skips the ignorer too."""
+        _, ali, hasan, reza = self.people.values()
+        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.say(ali, "hi")
+        self.room.flush()
+        self.assertEqual((hasan.deliveries, reza.received), ([], ["ali: hi"]))
+
+    def test_others_keep_the_shared_buffer(self) -> None:
+        """Ignoring someone who spoke gives the ignorer its own buffer, and nobody else."""
+        soheil, ali, hasan, reza = self.people.values()
+        extra = self.join("extra")
+        self.room.flush()
+        self.clear()
+        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.say(ali, "hi")
+        self.room.say(soheil, "hello")
+        self.room.flush()
+        self.assertEqual(hasan.deliveries, [b"soheil: hello\r\n"])
+        self.assertEqual(reza.deliveries[-1], b"ali: hi\r\nsoheil: hello\r\n")
+        self.assertIs(reza.deliveries[-1], extra.deliveries[-1])
+
+    def test_server_lines_still_arrive(self) -> None:
+        """Joins, leaves and renames of the ignored still reach the ignorer."""
+        _, ali, hasan, _ = self.people.values()
+        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.rename(ali, "ali2")
+        self.room.leave(ali)
+        self.room.flush()
+        self.assertEqual(
+            hasan.received, ["ali is now known as ali2", "ali2 has left the chatroom!"]
+        )
+
+    def test_follows_renames(self) -> None:
+        """The ignore follows the ignored through a rename; the old name is free of it."""
+        _, ali, hasan, reza = self.people.values()
+        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.say(ali, "before")
+        self.room.rename(ali, "Alireza")
+        self.room.say(ali, "after")
+        newcomer = self.join("ali")
+        self.room.say(newcomer, "new ali")
+        self.room.flush()
+        self.assertEqual(
+            hasan.received,
+            ["ali is now known as Alireza", "ali is joined to the chatroom!", "ali: new ali"],
+        )
+        self.assertEqual(self.room.ignores.names(hasan), ["Alireza"])
+        self.assertEqual(reza.received[:2], ["ali: before", "ali is now known as Alireza"])
+
+    def test_holds_when_the_ignored_comes_back(self) -> None:
+        """Coming back in another case, or as a look-alike, does not escape an ignore."""
+        _, ali, hasan, reza = self.people.values()
+        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.leave(ali)
+        for name in ["ALI", "аӏі"]:  # the second in Cyrillic
+            back = self.join(name)
+            self.room.say(back, "it's me again")
+            self.room.leave(back)
+            self.assertEqual(self.room.ignores.names(hasan), [name])
+        self.room.flush()
+        self.assertNotIn("me again", " ".join(hasan.received))
+        self.assertIn("аӏі: it's me again", reza.received)
+
+    def test_ends_when_the_ignorer_leaves(self) -> None:
+        """An ignorer that leaves ignores nobody; the room keeps nothing for it."""
+        _, ali, hasan, _ = self.people.values()
+        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.leave(hasan)
+        self.assertFalse(self.room.ignores)
+        self.assertEqual(self.room.ignores.names(hasan), [])
+
+    def test_private_message_dropped(self) -> None:
+        """A private message from the ignored is dropped; others' still arrive."""
+        soheil, ali, hasan, _ = self.people.values()
+        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.whisper(ali, hasan, "psst")
+        self.room.whisper(soheil, hasan, "hey")
+        self.room.whisper(hasan, ali, "one way")
+        self.room.flush()
+        self.assertEqual(hasan.received, ["[private] soheil: hey"])
+        self.assertEqual(ali.received, ["[private] hasan: one way"])
+
+    def test_hand_over_skips_ignored(self) -> None:
+        """What a leaving ignorer takes at once has nothing from the ignored either."""
+        soheil, ali, hasan, _ = self.people.values()
+        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.say(ali, "hi")
+        self.room.say(soheil, "bye")
+        self.room.hand_over(hasan)
+        self.assertEqual(hasan.received, ["soheil: bye"])
+
+
 class OnlineListTests(SynchronousTestCase):
     """Big rooms: the newcomer's list is capped, /who is split into short lines."""
 
