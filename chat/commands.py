@@ -8,7 +8,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chat import lines
-from chat.names import NameRejected, check_name
+from chat.ignores import MAX_IGNORED
+from chat.names import NameRejected, check_name, name_key
+from chat.text import clean_message
 
 if TYPE_CHECKING:
     from chat.session import Session
@@ -28,7 +30,7 @@ class Commands:
         user.send(lines.encode_all(lines.HELP))
 
     def command_who(self, user: Session, argument: str) -> None:
-        user.send_line(user.room.online_line())
+        user.send(lines.encode_all(user.room.who_lines()))
 
     command_names = command_who
 
@@ -47,14 +49,15 @@ class Commands:
             user.send_line(lines.now_known_as(name))
 
     def command_me(self, user: Session, argument: str) -> None:
-        if not argument:
+        action = clean_message(argument).strip()
+        if not action:
             user.send_line(lines.usage("/me ACTION"))
             return
-        user.room.act(user, argument)
+        user.room.act(user, action)
 
     def command_msg(self, user: Session, argument: str) -> None:
         name, _, text = argument.partition(" ")
-        text = text.strip()
+        text = clean_message(text).strip()
         if not text:
             user.send_line(lines.usage("/msg NAME TEXT"))
             return
@@ -62,8 +65,34 @@ class Commands:
         if target is None:
             user.send_line(lines.no_such_user(name))
             return
-        user.room.tell(target, lines.encode(lines.private_from(user.name, text)))
+        # Someone who ignores the sender gets nothing, and the sender can't tell.
+        user.room.whisper(user, target, text)
         user.send_line(lines.private_to(target.name, text))
+
+    def command_ignore(self, user: Session, argument: str) -> None:
+        ignores = user.room.ignores
+        if not argument:
+            user.send_line(lines.ignoring_list(ignores.names(user)))
+            return
+        target = user.room.find(argument)
+        if target is None:
+            user.send_line(lines.no_such_user(argument))
+        elif target is user:
+            user.send_line(lines.IGNORING_YOURSELF)
+        elif not ignores.add(user, target.key, target.name):
+            user.send_line(lines.ignoring_too_many(MAX_IGNORED))
+        else:
+            user.send_line(lines.ignoring(target.name))
+
+    def command_unignore(self, user: Session, argument: str) -> None:
+        if not argument:
+            user.send_line(lines.usage("/unignore NAME"))
+            return
+        name = user.room.ignores.remove(user, name_key(argument))
+        if name is None:
+            user.send_line(lines.not_ignoring(argument))
+        else:
+            user.send_line(lines.no_longer_ignoring(name))
 
     def command_quit(self, user: Session, argument: str) -> None:
         user.quit()

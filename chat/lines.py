@@ -22,6 +22,9 @@ HELP = (
     "/nick NEW           change your name",
     "/me ACTION          tell the others what you do: * you ACTION",
     "/msg NAME TEXT      a private message to NAME",
+    "/ignore NAME        hide what NAME says and sends you",
+    "/unignore NAME      hear NAME again",
+    "/ignore             whom you ignore",
     "/quit               leave the chatroom",
     "a line that starts with // sends a message that starts with /",
 )
@@ -92,8 +95,57 @@ def goodbye(name: str) -> str:
     return f"Goodbye, {name}!"
 
 
-def online(names: list[str]) -> str:
-    return f"online ({len(names)}): {', '.join(names)}"
+# The online list: a newcomer's names at most this many people; no list
+# line is longer than MAX_LIST_BYTES on the wire, CRLF included.
+ONLINE_NAMES = 50
+MAX_LIST_BYTES = 1024
+
+
+def _online_prefix(total: int) -> str:
+    return f"online ({total}): "
+
+
+def online(first: list[str], total: int) -> str:
+    """
+    The newcomer's online list: ``first`` (the first names in order) for as
+    many as fit, then ``and N more`` for the rest of the ``total``.
+    """
+    prefix = _online_prefix(total)
+    space = MAX_LIST_BYTES - 2 - len(prefix)
+    shown: list[str] = []
+    used = 0
+    for name in first:
+        cost = len(name.encode("utf-8")) + (2 if shown else 0)
+        rest = total - len(shown) - 1
+        if used + cost + (len(f" and {rest} more") if rest else 0) > space:
+            break
+        shown.append(name)
+        used += cost
+    rest = total - len(shown)
+    return prefix + ", ".join(shown) + (f" and {rest} more" if rest else "")
+
+
+def online_lines(names: list[str]) -> list[str]:
+    """
+    ``/who``: every name, over as many lines as it takes. Each line starts
+    with ``online (N): `` (N is everyone), so a reader collects lines until
+    it has N names, and no user's line can look like one (``online`` is a
+    reserved name).
+    """
+    prefix = _online_prefix(len(names))
+    space = MAX_LIST_BYTES - 2 - len(prefix)
+    result: list[str] = []
+    line: list[str] = []
+    used = 0
+    for name in names:
+        size = len(name.encode("utf-8"))
+        if line and used + 2 + size > space:
+            result.append(prefix + ", ".join(line))
+            line, used = [], 0
+        used += size + (2 if line else 0)
+        line.append(name)
+    result.append(prefix + ", ".join(line))
+    return result
 
 
 def history_entry(seconds: float, line: str) -> str:
@@ -111,6 +163,58 @@ def usage(synopsis: str) -> str:
 
 def no_such_user(name: str) -> str:
     return error(f"no such user: {name}")
+
+
+def ignoring(name: str) -> str:
+    return f"ignoring {name}"
+
+
+def no_longer_ignoring(name: str) -> str:
+    return f"no longer ignoring {name}"
+
+
+def ignoring_list(names: list[str]) -> str:
+    return f"ignoring: {', '.join(names)}" if names else "you ignore nobody"
+
+
+def not_ignoring(name: str) -> str:
+    return error(f"you are not ignoring {name}")
+
+
+def ignoring_too_many(limit: int) -> str:
+    return error(f"you can ignore at most {limit} people; /unignore someone first")
+
+
+IGNORING_YOURSELF = error("you can't ignore yourself")
+
+
+# Why a name is refused (each goes out as an error line).
+NAME_EMPTY = "a name cannot be empty"
+NAME_NEEDS_LETTER = "a name needs at least one letter or digit"
+NAME_NON_JOINER = "a name cannot contain a zero-width non-joiner except between two letters"
+NAME_INVISIBLE = "a name cannot contain invisible characters"
+NAME_MIXES_SCRIPTS = "a name can't mix scripts"
+NAME_MIXES_DIGITS = "a name can't mix digits of different scripts"
+
+
+def name_too_long(limit: int) -> str:
+    return f"a name can have at most {limit} characters"
+
+
+def name_bad_character(description: str) -> str:
+    return f"a name cannot contain {description} (use letters, digits, '_', '-' and '.')"
+
+
+def name_reserved(name: str) -> str:
+    return f"the name {name} is reserved"
+
+
+def name_taken(name: str) -> str:
+    return f"the name {name} is taken, choose another"
+
+
+def name_looks_like(name: str, other: str) -> str:
+    return f"the name {name} looks like {other}, who is online"
 
 
 def line_too_long(limit: int) -> str:

@@ -9,7 +9,11 @@ reactor (``flush``): every member gets one ``deliver`` per turn however many
 lines arrived, and the members that get the same lines share one joined
 buffer. The Python work per (line, receiver) pair is gone; what is left is
 per line and per receiver. Each line reaches exactly the members online
-when it was sent, however many joined meanwhile.
+when it was sent, however many joined meanwhile. A member that ignores
+someone who spoke this turn gets a buffer of its own, without those lines.
+
+Members are keyed by ``chat.names.name_key``, so names that look alike
+are one name, and listed in the order people read names.
 """
 
 from __future__ import annotations
@@ -17,13 +21,16 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
 from chat import lines
-from chat.names import NameRejected, name_key
+from chat.ignores import Ignores
+from chat.names import MAX_NAME_LENGTH, NameTaken, fold, name_key
+
+__all__ = ["Member", "NameTaken", "Room"]
 
 log = Logger()
 
@@ -40,9 +47,15 @@ def _shared(key: str, name: str) -> str:
     return name if key == name else key
 
 
-class NameTaken(NameRejected):
-    def __init__(self, name: str) -> None:
-        super().__init__(f"the name {name} is taken, choose another")
+def _order(member: Member) -> str:
+    return fold(member.name)
+
+
+# A line waiting for the reactor's next turn: the member it skips, the member
+# it is only for, its bytes, the membership changes before it, and the member
+# whose words it carries (None for the server's own lines).
+_Anyone: TypeAlias = Member | None
+_Entry: TypeAlias = tuple[_Anyone, _Anyone, bytes, int, _Anyone]
 
 
 class Room:
@@ -51,16 +64,14 @@ class Room:
     def __init__(self, clock: IReactorTime, history: int = 20) -> None:
         self._clock = clock
         self._by_key: dict[str, Member] = {}
-        # The keys in order, for the online list: kept sorted as people come
+        # The members in the online list's order: kept sorted as people come
         # and go, not sorted again for every newcomer.
-        self._sorted_keys: list[str] = []
+        self._sorted: list[Member] = []
         # Rebuilt on every join and leave, so a broadcast can walk it while
         # a member leaves.
         self._everyone: tuple[Member, ...] = ()
         self._history: deque[tuple[float, str]] = deque(maxlen=max(history, 0))
-        # Lines waiting for the reactor's next turn, in order: (member it
-        # skips, member it is only for, bytes, membership changes before it).
-        self._queued: list[tuple[Member | None, Member | None, bytes, int]] = []
+        self._queued: list[_Entry] = []
         self._flush_call: IDelayedCall | None = None
         # Who joined while lines were waiting, and when, so that a newcomer
         # gets none of the lines sent before it joined. (Whoever leaves gets
@@ -70,6 +81,8 @@ class Room:
         # Bytes of the lines waiting, and who is told once they are delivered.
         self.queued_bytes = 0
         self.flushed: Callable[[], None] = lambda: None
+        # Who ignores whom (``/ignore``), read by ``flush``.
+        self.ignores = Ignores()
 
     def __len__(self) -> int:
         return len(self._everyone)
@@ -79,25 +92,37 @@ class Room:
 
     def names(self) -> list[str]:
         """Who is online, sorted the way people read a list of names."""
-        return [self._by_key[key].name for key in self._sorted_keys]
+        return [member.name for member in self._sorted]
 
     def online_line(self) -> str:
-        return lines.online(self.names())
+        """The newcomer's online list: the first names and how many more."""
+        first = [member.name for member in self._sorted[: lines.ONLINE_NAMES]]
+        return lines.online(first, len(self._sorted))
+
+    def who_lines(self) -> list[str]:
+        """Everyone online, over as many lines as it takes."""
+        return lines.online_lines(self.names())
 
     def history_lines(self) -> list[str]:
         return [lines.history_entry(when, line) for when, line in self._history]
 
     def find(self, name: str) -> Member | None:
+        """The member with this name, or one that looks like it."""
+        if len(name) > 8 * MAX_NAME_LENGTH:  # no name is that long, even decomposed
+            return None
         return self._by_key.get(name_key(name))
 
     def join(self, member: Member, name: str) -> None:
         """Add a member under a checked name; ``NameTaken`` if someone has it."""
         key = _shared(name_key(name), name)
-        if key in self._by_key:
-            raise NameTaken(name)
+        holder = self._by_key.get(key)
+        if holder is not None:
+            raise NameTaken(name, holder.name)
         member.name, member.key = name, key
         self._by_key[key] = member
-        insort(self._sorted_keys, key)
+        insort(self._sorted, member, key=_order)
+        if self.ignores:
+            self.ignores.joined(key, name)
         self._everyone = tuple(self._by_key.values())
         self._changes += 1
         if self._queued:
@@ -110,9 +135,10 @@ class Room:
         if not self.is_member(member):
             return False
         del self._by_key[member.key]
-        self._unsort(member.key)
+        self._unsort(member)
         self._everyone = tuple(self._by_key.values())
         self._came.pop(member, None)
+        self.ignores.forget(member)
         self._broadcast(member, lines.encode(lines.left(member.name)))
         log.info(lines.LOG_LEFT, name=member.name)
         return True
@@ -121,22 +147,24 @@ class Room:
         """Let everyone go without a word, as the server shuts down."""
         self.flush()
         self._by_key.clear()
-        self._sorted_keys.clear()
+        self._sorted.clear()
         self._everyone = ()
+        self.ignores.clear()
 
     def rename(self, member: Member, name: str) -> str:
         """Give a member a new checked name; return the old one."""
         key = _shared(name_key(name), name)
         holder = self._by_key.get(key)
         if holder is not None and holder is not member:
-            raise NameTaken(name)
-        old = member.name
-        del self._by_key[member.key]
-        self._unsort(member.key)
+            raise NameTaken(name, holder.name)
+        old, old_key = member.name, member.key
+        del self._by_key[old_key]
+        self._unsort(member)
         member.name, member.key = name, key
         self._by_key[key] = member
-        insort(self._sorted_keys, key)
+        insort(self._sorted, member, key=_order)
         self._everyone = tuple(self._by_key.values())
+        self.ignores.renamed(old_key, key, name)
         self._broadcast(member, lines.encode(lines.renamed(old, name)))
         log.info(lines.LOG_RENAMED, old=old, new=name)
         return old
@@ -145,14 +173,14 @@ class Room:
         """A message from a member to everyone else."""
         line = lines.said(member.name, text)
         self._remember(line)
-        self._broadcast(member, lines.encode(line))
+        self._queue(member, None, lines.encode(line), member)
         log.info(lines.LOG_SAID, name=member.name, text=text)
 
     def act(self, member: Member, action: str) -> None:
         """An action (``/me``) from a member to everyone else."""
         line = lines.acted(member.name, action)
         self._remember(line)
-        self._broadcast(member, lines.encode(line))
+        self._queue(member, None, lines.encode(line), member)
         log.info(lines.LOG_ACTED, name=member.name, action=action)
 
     def is_member(self, member: Member) -> bool:
@@ -162,8 +190,15 @@ class Room:
         """Lines for one member, kept in order with what the room sends it."""
         self._queue(None, member, data)
 
-    def _unsort(self, key: str) -> None:
-        del self._sorted_keys[bisect_left(self._sorted_keys, key)]
+    def whisper(self, member: Member, target: Member, text: str) -> None:
+        """A private message, unless the target ignores the sender."""
+        if not self.ignores.ignores(target, member.key):
+            self.tell(target, lines.encode(lines.private_from(member.name, text)))
+
+    def _unsort(self, member: Member) -> None:
+        index = bisect_left(self._sorted, fold(member.name), key=_order)
+        assert self._sorted[index] is member
+        del self._sorted[index]
 
     def hand_over(self, member: Member) -> None:
         """
@@ -172,7 +207,8 @@ class Room:
         for the reactor's next turn.
         """
         if self._queued and self.is_member(member):
-            mine = _lines_for(member, self._queued, self._came.get(member, 0))
+            since, ignored = self._came.get(member, 0), self.ignores.keys(member)
+            mine = _lines_for(member, self._queued, since, ignored)
             if mine:
                 member.deliver(mine)
 
@@ -180,11 +216,12 @@ class Room:
         if self._history.maxlen:
             self._history.append((self._clock.seconds(), line))
 
-    def _broadcast(self, sender: Member, data: bytes) -> None:
-        self._queue(sender, None, data)
+    def _broadcast(self, member: Member, data: bytes) -> None:
+        """A server line about ``member``, for everyone else."""
+        self._queue(member, None, data)
 
-    def _queue(self, skip: Member | None, only: Member | None, data: bytes) -> None:
-        self._queued.append((skip, only, data, self._changes))
+    def _queue(self, skip: _Anyone, only: _Anyone, data: bytes, sender: _Anyone = None) -> None:
+        self._queued.append((skip, only, data, self._changes, sender))
         self.queued_bytes += len(data)
         if self._flush_call is None:
             self._flush_call = self._clock.callLater(0, self.flush)
@@ -204,8 +241,9 @@ class Room:
         if not queued:
             return
         self._queued, self._came = [], {}
-        if len(queued) == 1 and not came:
-            skip, only, data, _ = queued[0]
+        ignoring = self.ignores.ignoring_any(e[4] for e in queued) if self.ignores else None
+        if len(queued) == 1 and not came and not ignoring:
+            skip, only, data, _, _ = queued[0]
             if only is not None:
                 only.deliver(data)
                 return
@@ -214,13 +252,16 @@ class Room:
                     member.deliver(data)
             return
         # Most members get every broadcast line: one shared buffer for them.
-        # Senders (who skip their own lines), targets of private lines and
-        # newcomers get a buffer of their own.
-        shared = b"".join(data for _, only, data, _ in queued if only is None)
+        # Senders (who skip their own lines), targets of private lines,
+        # newcomers and whoever ignores a sender get a buffer of their own.
+        shared = b"".join(entry[2] for entry in queued if entry[1] is None)
         own = {entry[0] for entry in queued} | {entry[1] for entry in queued} | came.keys()
+        if ignoring:
+            own |= ignoring
         for member in self._everyone:
             if member in own:
-                mine = _lines_for(member, queued, came.get(member, 0))
+                ignored = self.ignores.keys(member) if ignoring else None
+                mine = _lines_for(member, queued, came.get(member, 0), ignored)
                 if mine:
                     member.deliver(mine)
             elif shared:
@@ -228,11 +269,13 @@ class Room:
 
 
 def _lines_for(
-    member: Member, queued: list[tuple[Member | None, Member | None, bytes, int]], since: int
+    member: Member, queued: list[_Entry], since: int, ignored: dict[str, str] | None
 ) -> bytes:
     """The queued lines ``member`` gets, of those sent since it joined."""
     return b"".join(
         data
-        for skip, only, data, changes in queued
-        if changes >= since and (only is member or (only is None and skip is not member))
+        for skip, only, data, changes, sender in queued
+        if changes >= since
+        and (only is member or (only is None and skip is not member))
+        and not (ignored and sender is not None and sender.key in ignored)
     )

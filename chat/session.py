@@ -20,6 +20,7 @@ from chat.limits import Limits
 from chat.names import NameRejected, check_name
 from chat.room import Room
 from chat.stats import Stats
+from chat.text import clean_message
 
 log = Logger()
 
@@ -131,14 +132,12 @@ class Session:
         if self._timer is not None:
             self._timer.reset(self._server.limits.idle_timeout)
         text = text.strip()
-        if not text:
-            return
-        if text.startswith("//"):
-            self.room.say(self, text[1:])
-        elif text.startswith("/"):
+        if text.startswith("/") and not text.startswith("//"):
             COMMANDS.dispatch(self, text)
-        else:
-            self.room.say(self, text)
+            return
+        message = clean_message(text[1:] if text.startswith("/") else text).strip()
+        if message:
+            self.room.say(self, message)
 
     def _end(self, last_line: str | None = None) -> None:
         """Take what the room still holds for this client, leave, then close."""

@@ -89,3 +89,30 @@ def strip_controls(text: str) -> str:
 def clean_line(raw: bytes) -> str:
     """One line from a client as safe text: decoded, with no control characters."""
     return strip_controls(raw.decode("utf-8", "replace"))
+
+
+# Message text. (``regex`` for Unicode property classes at C speed; the
+# standard ``re`` has none.)
+import regex  # noqa: E402
+
+# Line and paragraph separators become spaces; bidi embeddings,
+# overrides and isolates and zero-width spaces go. ZWNJ, ZWJ, LRM and RLM
+# stay: Persian and emoji need them.
+_MESSAGE = {
+    0x2028: " ",
+    0x2029: " ",
+    **dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200B, 0x2060, 0xFEFF]),
+}
+MAX_MARKS = 8
+_MARK_FLOOD = regex.compile(rf"(\p{{M}}{{{MAX_MARKS}}})\p{{M}}+")
+
+
+def clean_message(text: str) -> str:
+    """
+    The text of a message, action or private message, as others see it and
+    the log keeps it: it can't pretend to be another line or hide itself,
+    and no run of combining marks is longer than ``MAX_MARKS``.
+    """
+    if text.isascii():
+        return text
+    return _MARK_FLOOD.sub(r"\1", text.translate(_MESSAGE))

@@ -23,7 +23,7 @@ class CommandTests(SynchronousTestCase):
         self.soheil.send("/help")
         got = self.soheil.take()
         self.assertEqual(got, list(lines.HELP))
-        for command in ["/help", "/who", "/names", "/nick", "/me", "/msg", "/quit"]:
+        for command in ["/help", "/who", "/names", "/nick", "/me", "/msg", "/ignore", "/unignore"]:
             self.assertTrue(any(command in line for line in got), command)
         self.others_got()
 
@@ -102,6 +102,11 @@ class CommandTests(SynchronousTestCase):
         self.assertEqual(self.soheil.take(), [])
         self.others_got("* soheil waves")
 
+    def test_me_text_cleaned(self) -> None:
+        """/me text is cleaned like a message: no separator or bidi override gets through."""
+        self.soheil.send("/me waves\u2028ali has left the chatroom!\u202e")
+        self.others_got("* soheil waves ali has left the chatroom!")
+
     def test_me_without_action(self) -> None:
         """/me alone says how to use it."""
         self.soheil.send("/me")
@@ -114,6 +119,18 @@ class CommandTests(SynchronousTestCase):
         self.assertEqual(self.soheil.take(), ["[private to ali] hi there"])
         self.assertEqual(self.ali.take(), ["[private] soheil: hi there"])
         self.assertEqual(self.hasan.take(), [])
+
+    def test_msg_text_cleaned(self) -> None:
+        """/msg text is cleaned like a message, for both ends."""
+        self.soheil.send("/msg ali hi\u2029there\u200b")
+        self.assertEqual(self.soheil.take(), ["[private to ali] hi there"])
+        self.assertEqual(self.ali.take(), ["[private] soheil: hi there"])
+
+    def test_msg_to_a_look_alike(self) -> None:
+        """/msg to a look-alike of a name (a copy-pasted impostor) reaches the holder."""
+        self.soheil.send("/msg аӏі hi")
+        self.assertEqual(self.soheil.take(), ["[private to ali] hi"])
+        self.assertEqual(self.ali.take(), ["[private] soheil: hi"])
 
     def test_msg_any_case(self) -> None:
         """/msg finds the user whatever the case typed."""
@@ -133,8 +150,8 @@ class CommandTests(SynchronousTestCase):
         self.others_got()
 
     def test_msg_without_text(self) -> None:
-        """/msg with no text says how to use it."""
-        for line in ["/msg", "/msg ali", "/msg ali   "]:
+        """/msg with no text (or only invisible text) says how to use it."""
+        for line in ["/msg", "/msg ali", "/msg ali   ", "/msg ali \u200b\u2066"]:
             self.soheil.send(line)
             self.assertEqual(self.soheil.take(), ["error: usage: /msg NAME TEXT"])
 
@@ -162,3 +179,121 @@ class CommandTests(SynchronousTestCase):
         """Only command_ methods are reachable from the wire."""
         self.soheil.send("/dispatch x")
         self.assertEqual(self.soheil.take(), ["error: unknown command /dispatch (try /help)"])
+
+
+class WhoTests(SynchronousTestCase):
+    def test_who_in_a_big_room(self) -> None:
+        """/who in a big room lists everyone, each line at most 1024 bytes and prefixed."""
+        server = Harness(rate=0)
+        names = [f"user{n:04}" for n in range(300)]
+        for name in names:
+            server.join(name)
+        asker = server.connect()
+        asker.send("zed")
+        self.assertEqual(asker.take()[-1], f"online (301): {', '.join(names[:50])} and 251 more")
+        asker.send("/who")
+        got = asker.take()
+        self.assertGreater(len(got), 1)
+        self.assertTrue(all(len(line.encode()) + 2 <= 1024 for line in got))
+        self.assertTrue(all(line.startswith("online (301): ") for line in got))
+        listed = [n for line in got for n in line.removeprefix("online (301): ").split(", ")]
+        self.assertEqual(listed, [*names, "zed"])
+
+
+class IgnoreCommandTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.server = Harness()
+        self.soheil, self.ali, self.hasan = self.server.chatters("soheil", "ali", "hasan")
+
+    def test_ignore(self) -> None:
+        """/ignore NAME: nothing NAME says, does or whispers reaches the user any more."""
+        self.hasan.send("/ignore ALI")
+        self.assertEqual(self.hasan.take(), ["ignoring ali"])
+        self.ali.send("please send me your password")
+        self.ali.send("/me waves")
+        self.ali.send("/msg hasan psst")
+        self.assertEqual(self.ali.take(), ["[private to hasan] psst"])
+        self.soheil.send("hi")
+        self.assertEqual(self.hasan.take(), ["soheil: hi"])
+        self.assertEqual(self.soheil.take(), ["ali: please send me your password", "* ali waves"])
+
+    def test_ignore_lists(self) -> None:
+        """/ignore alone says whom the user ignores, in order, or that it ignores nobody."""
+        self.hasan.send("/ignore")
+        self.assertEqual(self.hasan.take(), ["you ignore nobody"])
+        self.hasan.send("/ignore soheil")
+        self.hasan.send("/ignore ali")
+        self.hasan.send("/ignore")
+        self.assertEqual(
+            self.hasan.take(), ["ignoring soheil", "ignoring ali", "ignoring: ali, soheil"]
+        )
+
+    def test_ignore_across_rename(self) -> None:
+        """The ignore follows a rename; the rename line itself still arrives."""
+        self.hasan.send("/ignore ali")
+        self.ali.send("/nick alireza")
+        self.ali.send("still me")
+        self.assertEqual(self.hasan.take(), ["ignoring ali", "ali is now known as alireza"])
+        self.hasan.send("/ignore")
+        self.assertEqual(self.hasan.take(), ["ignoring: alireza"])
+
+    def test_ignore_survives_reconnecting(self) -> None:
+        """Leaving and coming back under the same name does not escape an ignore."""
+        self.hasan.send("/ignore ali")
+        self.ali.send("/quit")
+        self.ali.finish_close()
+        again = self.server.join("Ali")
+        again.send("it's me again")
+        self.assertEqual(
+            self.hasan.take(),
+            ["ignoring ali", "ali has left the chatroom!", "Ali is joined to the chatroom!"],
+        )
+
+    def test_unignore(self) -> None:
+        """/unignore NAME ends the ignore; the user hears NAME again."""
+        self.hasan.send("/ignore ali")
+        self.hasan.send("/unignore ALI")
+        self.ali.send("hello again")
+        self.assertEqual(
+            self.hasan.take(), ["ignoring ali", "no longer ignoring ali", "ali: hello again"]
+        )
+
+    def test_unignore_someone_not_ignored(self) -> None:
+        """/unignore of someone not ignored, or with no name, is an error."""
+        self.hasan.send("/unignore ali")
+        self.hasan.send("/unignore")
+        self.assertEqual(
+            self.hasan.take(),
+            ["error: you are not ignoring ali", "error: usage: /unignore NAME"],
+        )
+
+    def test_ignore_ends_when_leaving(self) -> None:
+        """An ignore lasts until the user leaves; next time it starts afresh."""
+        self.hasan.send("/ignore ali")
+        self.hasan.send("/quit")
+        self.hasan.finish_close()
+        hasan = self.server.join("hasan")
+        self.ali.send("hi")
+        self.assertEqual(hasan.take(), ["ali: hi"])
+
+    def test_ignore_errors(self) -> None:
+        """/ignore of nobody online or of oneself is an error; nobody else hears of it."""
+        self.hasan.send("/ignore reza")
+        self.hasan.send("/ignore HASAN")
+        self.assertEqual(
+            self.hasan.take(), ["error: no such user: reza", "error: you can't ignore yourself"]
+        )
+        self.assertEqual((self.ali.take(), self.soheil.take()), ([], []))
+
+    def test_ignore_list_has_a_limit(self) -> None:
+        """Nobody can ignore more than 100 people: the list's memory is bounded."""
+        server = Harness(rate=0)
+        (hasan,) = server.chatters("hasan")
+        for n in range(101):
+            server.join(f"u{n}")
+            hasan.send(f"/ignore u{n}")
+        got = [line for line in hasan.take() if not line.endswith("chatroom!")]
+        self.assertEqual(got[99], "ignoring u99")
+        self.assertEqual(
+            got[100], "error: you can ignore at most 100 people; /unignore someone first"
+        )

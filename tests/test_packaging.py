@@ -31,10 +31,11 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_wheel_contents(wheel: Path) -> None:
-    """The wheel has the package and the plugin, and no twisted/__init__.py."""
+    """The wheel has the package, its data and the plugin, and no twisted/__init__.py."""
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "twisted/plugins/chatroom.py" in names
     assert "chat/protocol.py" in names
+    assert "chat/data/confusables.txt" in names
     assert "twisted/__init__.py" not in names
     assert "twisted/plugins/__init__.py" not in names
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
+from chat import lines
 from chat.room import NameTaken, Room
 from tests.harness import FIVE_PAST_FOUR
 
@@ -45,8 +46,39 @@ class RoomTests(SynchronousTestCase):
     def test_taken_ignoring_case(self) -> None:
         """A name is taken whatever its case."""
         self.member("soheil")
-        self.assertRaises(NameTaken, self.room.join, FakeMember(), "SOHEIL")
+        taken = self.assertRaises(NameTaken, self.room.join, FakeMember(), "SOHEIL")
+        self.assertEqual(taken.reason, "the name SOHEIL is taken, choose another")
         self.assertEqual(len(self.room), 1)
+
+    def test_look_alike_taken(self) -> None:
+        """A name that looks like an online one is taken, and the reason names who has it."""
+        self.member("soheil")
+        for name in ["ѕоһеіӏ", "ЅОҺЕІӀ"]:
+            taken = self.assertRaises(NameTaken, self.room.join, FakeMember(), name)
+            self.assertEqual(taken.reason, f"the name {name} looks like soheil, who is online")
+        self.assertEqual(self.room.names(), ["soheil"])
+
+    def test_rename_to_look_alike(self) -> None:
+        """Nobody can rename into a look-alike of someone online."""
+        self.member("mina")
+        ali = self.member("ali")
+        taken = self.assertRaises(NameTaken, self.room.rename, ali, "rnina")
+        self.assertEqual(taken.reason, "the name rnina looks like mina, who is online")
+        self.assertEqual(ali.name, "ali")
+
+    def test_look_alike_frees_with_its_holder(self) -> None:
+        """Once the holder leaves, a look-alike of its name is free."""
+        soheil = self.member("soheil")
+        self.room.leave(soheil)
+        self.member("ѕоһеіӏ")
+        self.assertEqual(self.room.names(), ["ѕоһеіӏ"])
+
+    def test_find_by_look_alike(self) -> None:
+        """A look-alike of a name, or one with an invisible character, finds its holder."""
+        ali = self.member("ali")
+        for name in ["ALI", "аӏі", "ali\u034f", "a\u200bli"]:
+            self.assertIs(self.room.find(name), ali, name)
+        self.assertIsNone(self.room.find("a" * 1000))
 
     def test_say_reaches_others_only(self) -> None:
         """A message reaches every other member, not its sender."""
@@ -82,6 +114,15 @@ class RoomTests(SynchronousTestCase):
         for name in ["hasan", "Ali", "soheil", "bob"]:
             self.member(name)
         self.assertEqual(self.room.online_line(), "online (4): Ali, bob, hasan, soheil")
+
+    def test_names_sorted_by_name_not_by_key(self) -> None:
+        """The list is in reading order, not in the order of the keys (m's key is rn)."""
+        for name in ["ro", "n", "Mina", "m"]:
+            self.member(name)
+        self.assertEqual(self.room.names(), ["m", "Mina", "n", "ro"])
+        self.room.rename(self.room.find("m"), "zed")
+        self.room.leave(self.room.find("mina"))
+        self.assertEqual(self.room.names(), ["n", "ro", "zed"])
 
     def test_history_keeps_the_last(self) -> None:
         """History keeps the most recent messages, stamped with their time."""
@@ -213,6 +254,179 @@ class FlushTests(SynchronousTestCase):
         self.assertEqual(
             hasan.deliveries, [b"soheil: too late for ali\r\nali has left the chatroom!\r\n"]
         )
+
+
+class IgnoreTests(SynchronousTestCase):
+    """/ignore in the room: by name key, through renames and returns, batch by batch."""
+
+    def setUp(self) -> None:
+        self.clock = Clock()
+        self.room = Room(self.clock)
+        self.people: dict[str, CountingMember] = {}
+        for name in ["soheil", "ali", "hasan", "reza"]:
+            self.people[name] = self.join(name)
+        self.room.flush()
+        self.clear()
+
+    def join(self, name: str) -> CountingMember:
+        member = CountingMember()
+        self.room.join(member, name)
+        return member
+
+    def clear(self) -> None:
+        for member in self.people.values():
+            member.deliveries.clear()
+            member.received.clear()
+
+    def test_ignored_messages_and_actions(self) -> None:
+        """An ignorer gets nothing that the ignored says or does; the others get all."""
+        soheil, ali, hasan, reza = self.people.values()
+        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.say(ali, "hi")
+        self.room.act(ali, "waves")
+        self.room.say(soheil, "hello")
+        self.room.flush()
+        self.assertEqual(hasan.received, ["soheil: hello"])
+        self.assertEqual(reza.received, ["ali: hi", "* ali waves", "soheil: hello"])
+
+    def test_one_line_turn(self) -> None:
+        """A turn with one line skips the ignorer too."""
+        _, ali, hasan, reza = self.people.values()
+        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.say(ali, "hi")
+        self.room.flush()
+        self.assertEqual((hasan.deliveries, reza.received), ([], ["ali: hi"]))
+
+    def test_others_keep_the_shared_buffer(self) -> None:
+        """Ignoring someone who spoke gives the ignorer its own buffer, and nobody else."""
+        soheil, ali, hasan, reza = self.people.values()
+        extra = self.join("extra")
+        self.room.flush()
+        self.clear()
+        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.say(ali, "hi")
+        self.room.say(soheil, "hello")
+        self.room.flush()
+        self.assertEqual(hasan.deliveries, [b"soheil: hello\r\n"])
+        self.assertEqual(reza.deliveries[-1], b"ali: hi\r\nsoheil: hello\r\n")
+        self.assertIs(reza.deliveries[-1], extra.deliveries[-1])
+
+    def test_server_lines_still_arrive(self) -> None:
+        """Joins, leaves and renames of the ignored still reach the ignorer."""
+        _, ali, hasan, _ = self.people.values()
+        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.rename(ali, "ali2")
+        self.room.leave(ali)
+        self.room.flush()
+        self.assertEqual(
+            hasan.received, ["ali is now known as ali2", "ali2 has left the chatroom!"]
+        )
+
+    def test_follows_renames(self) -> None:
+        """The ignore follows the ignored through a rename; the old name is free of it."""
+        _, ali, hasan, reza = self.people.values()
+        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.say(ali, "before")
+        self.room.rename(ali, "Alireza")
+        self.room.say(ali, "after")
+        newcomer = self.join("ali")
+        self.room.say(newcomer, "new ali")
+        self.room.flush()
+        self.assertEqual(
+            hasan.received,
+            ["ali is now known as Alireza", "ali is joined to the chatroom!", "ali: new ali"],
+        )
+        self.assertEqual(self.room.ignores.names(hasan), ["Alireza"])
+        self.assertEqual(reza.received[:2], ["ali: before", "ali is now known as Alireza"])
+
+    def test_holds_when_the_ignored_comes_back(self) -> None:
+        """Coming back in another case, or as a look-alike, does not escape an ignore."""
+        _, ali, hasan, reza = self.people.values()
+        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.leave(ali)
+        for name in ["ALI", "аӏі"]:  # the second in Cyrillic
+            back = self.join(name)
+            self.room.say(back, "it's me again")
+            self.room.leave(back)
+            self.assertEqual(self.room.ignores.names(hasan), [name])
+        self.room.flush()
+        self.assertNotIn("me again", " ".join(hasan.received))
+        self.assertIn("аӏі: it's me again", reza.received)
+
+    def test_ends_when_the_ignorer_leaves(self) -> None:
+        """An ignorer that leaves ignores nobody; the room keeps nothing for it."""
+        _, ali, hasan, _ = self.people.values()
+        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.leave(hasan)
+        self.assertFalse(self.room.ignores)
+        self.assertEqual(self.room.ignores.names(hasan), [])
+
+    def test_private_message_dropped(self) -> None:
+        """A private message from the ignored is dropped; others' still arrive."""
+        soheil, ali, hasan, _ = self.people.values()
+        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.whisper(ali, hasan, "psst")
+        self.room.whisper(soheil, hasan, "hey")
+        self.room.whisper(hasan, ali, "one way")
+        self.room.flush()
+        self.assertEqual(hasan.received, ["[private] soheil: hey"])
+        self.assertEqual(ali.received, ["[private] hasan: one way"])
+
+    def test_hand_over_skips_ignored(self) -> None:
+        """What a leaving ignorer takes at once has nothing from the ignored either."""
+        soheil, ali, hasan, _ = self.people.values()
+        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.say(ali, "hi")
+        self.room.say(soheil, "bye")
+        self.room.hand_over(hasan)
+        self.assertEqual(hasan.received, ["soheil: bye"])
+
+
+class OnlineListTests(SynchronousTestCase):
+    """Big rooms: the newcomer's list is capped, /who is split into short lines."""
+
+    def room_of(self, names: list[str]) -> Room:
+        room = Room(Clock())
+        for name in names:
+            room.join(FakeMember(), name)
+        return room
+
+    def test_newcomer_sees_fifty(self) -> None:
+        """A newcomer's list names the first 50 people, then how many more."""
+        names = [f"user{n:04}" for n in range(3000)]
+        line = self.room_of(names).online_line()
+        self.assertEqual(line, f"online (3000): {', '.join(names[:50])} and 2950 more")
+
+    def test_fifty_and_fewer_all_named(self) -> None:
+        """Up to 50 people, the list names everyone."""
+        names = [f"user{n:02}" for n in range(50)]
+        self.assertEqual(self.room_of(names).online_line(), f"online (50): {', '.join(names)}")
+        names.append("user50")
+        self.assertTrue(self.room_of(names).online_line().endswith("user49 and 1 more"))
+
+    def test_newcomer_list_fits_a_line(self) -> None:
+        """Long names make the newcomer's list stop sooner: it never passes 1024 bytes."""
+        names = [f"{n:02}" + "ش" * 30 for n in range(60)]
+        line = self.room_of(names).online_line()
+        self.assertLessEqual(len(lines.encode(line)), 1024)
+        shown = line.removeprefix("online (60): ").rsplit(" and ", 1)
+        self.assertEqual(len(shown[0].split(", ")) + int(shown[1].split()[0]), 60)
+
+    def test_who_lists_everyone_in_short_lines(self) -> None:
+        """/who names everyone, in order, on lines of at most 1024 bytes, each prefixed."""
+        names = sorted(f"{n:04}" + "ش" * 28 for n in range(3000))
+        who = self.room_of(names).who_lines()
+        self.assertGreater(len(who), 1)
+        listed = []
+        for line in who:
+            self.assertLessEqual(len(lines.encode(line)), 1024)
+            self.assertTrue(line.startswith("online (3000): "))
+            listed += line.removeprefix("online (3000): ").split(", ")
+        self.assertEqual(listed, names)
+
+    def test_who_small_room_one_line(self) -> None:
+        """A small room's /who is the one familiar line."""
+        self.assertEqual(self.room_of(["b", "a"]).who_lines(), ["online (2): a, b"])
 
 
 class CountingMember(FakeMember):

@@ -1,8 +1,9 @@
 """
 The room under random traffic (hypothesis stateful testing): joins, taken
-names, renames, messages, actions, private messages, quits and vanishing
-clients, over the real protocol in memory. After every step each client's
-transcript must be exactly what the spec says it sees.
+and look-alike names, renames, messages, actions, private messages,
+ignores, quits and vanishing clients, over the real protocol in memory.
+After every step each client's transcript must be exactly what the spec
+says it sees.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from tests.harness import Client, Harness
 
-NAMES = st.sampled_from(["ali", "Ali", "ALI", "hasan", "soheil", "Soheil", "reza"])
+# ѕоһеіӏ is Cyrillic: it looks like soheil, so the two share a key.
+NAMES = st.sampled_from(["ali", "Ali", "ALI", "hasan", "soheil", "Soheil", "ѕоһеіӏ", "reza"])
+LOOKS_LIKE = {"ѕоһеіӏ": "soheil"}
 TEXT = st.from_regex(r"[a-z]{1,6}( [a-z]{1,6}){0,2}", fullmatch=True)
 PROMPT = "Please enter your name:"
 
@@ -27,6 +30,12 @@ class Person:
         self.name: str | None = None
         self.expected: list[str] = [PROMPT]
         self.received: list[str] = []
+        # Whom this person ignores: key -> the name to show.
+        self.ignoring: dict[str, str] = {}
+
+
+def key(name: str) -> str:
+    return LOOKS_LIKE.get(name, name.lower())
 
 
 class ChatMachine(RuleBasedStateMachine):
@@ -42,12 +51,27 @@ class ChatMachine(RuleBasedStateMachine):
         return [p for p in self.people if p.name is not None]
 
     def holder(self, name: str) -> Person | None:
-        return next((p for p in self.online() if p.name.lower() == name.lower()), None)
+        return next((p for p in self.online() if key(p.name) == key(name)), None)
 
-    def tell_others(self, sender: Person, line: str) -> None:
+    def refusal(self, name: str, holder: Person) -> str:
+        if holder.name.lower() == name.lower():
+            return f"error: the name {name} is taken, choose another"
+        return f"error: the name {name} looks like {holder.name}, who is online"
+
+    def tell_others(self, sender: Person, line: str, words: bool = False) -> None:
+        """A line about (or, with ``words``, from) ``sender`` for everyone else."""
         for person in self.online():
-            if person is not sender:
+            if person is not sender and not (words and key(sender.name) in person.ignoring):
                 person.expected.append(line)
+
+    def shown_as(self, name: str, old: str | None = None) -> None:
+        """Whoever ignores ``old`` (or ``name``) now ignores ``name``, shown so."""
+        for person in self.people:
+            if (
+                person.ignoring.pop(key(old or name), None) is not None
+                or key(name) in person.ignoring
+            ):
+                person.ignoring[key(name)] = name
 
     def remember(self, line: str) -> None:
         self.history = [*self.history, f"[16:05] {line}"][-3:]
@@ -69,12 +93,14 @@ class ChatMachine(RuleBasedStateMachine):
     def choose_name(self, data: st.DataObject, name: str) -> None:
         person = data.draw(st.sampled_from([p for p in self.people if p.name is None]))
         person.client.send(name)
-        if self.holder(name) is not None:
-            person.expected += [f"error: the name {name} is taken, choose another", PROMPT]
+        holder = self.holder(name)
+        if holder is not None:
+            person.expected += [self.refusal(name, holder), PROMPT]
             return
         self.tell_others(person, f"{name} is joined to the chatroom!")
         person.name = name
-        names = sorted((p.name for p in self.online()), key=lambda n: (n.lower(), n))
+        self.shown_as(name)
+        names = sorted((p.name for p in self.online()), key=str.casefold)
         person.expected += [
             "Chat with your friends and enjoy",
             *self.history,
@@ -89,7 +115,7 @@ class ChatMachine(RuleBasedStateMachine):
     def say(self, data: st.DataObject, text: str) -> None:
         person = self.someone_online(data)
         person.client.send(text)
-        self.tell_others(person, f"{person.name}: {text}")
+        self.tell_others(person, f"{person.name}: {text}", words=True)
         self.remember(f"{person.name}: {text}")
 
     @precondition(lambda self: self.online())
@@ -97,7 +123,7 @@ class ChatMachine(RuleBasedStateMachine):
     def act(self, data: st.DataObject, text: str) -> None:
         person = self.someone_online(data)
         person.client.send(f"/me {text}")
-        self.tell_others(person, f"* {person.name} {text}")
+        self.tell_others(person, f"* {person.name} {text}", words=True)
         self.remember(f"* {person.name} {text}")
 
     @precondition(lambda self: self.online())
@@ -109,10 +135,11 @@ class ChatMachine(RuleBasedStateMachine):
         if name == person.name:
             person.expected.append(f"error: you are already known as {name}")
         elif holder is not None and holder is not person:
-            person.expected.append(f"error: the name {name} is taken, choose another")
+            person.expected.append(self.refusal(name, holder))
         else:
             self.tell_others(person, f"{person.name} is now known as {name}")
             person.expected.append(f"you are now known as {name}")
+            self.shown_as(name, old=person.name)
             person.name = name
 
     @precondition(lambda self: self.online())
@@ -124,8 +151,42 @@ class ChatMachine(RuleBasedStateMachine):
         if target is None:
             person.expected.append(f"error: no such user: {name}")
             return
-        target.expected.append(f"[private] {person.name}: {text}")
+        if key(person.name) not in target.ignoring:
+            target.expected.append(f"[private] {person.name}: {text}")
         person.expected.append(f"[private to {target.name}] {text}")
+
+    @precondition(lambda self: self.online())
+    @rule(data=st.data(), name=NAMES)
+    def ignore(self, data: st.DataObject, name: str) -> None:
+        person = self.someone_online(data)
+        person.client.send(f"/ignore {name}")
+        target = self.holder(name)
+        if target is None:
+            person.expected.append(f"error: no such user: {name}")
+        elif target is person:
+            person.expected.append("error: you can't ignore yourself")
+        else:
+            person.ignoring[key(target.name)] = target.name
+            person.expected.append(f"ignoring {target.name}")
+
+    @precondition(lambda self: self.online())
+    @rule(data=st.data(), name=NAMES)
+    def unignore(self, data: st.DataObject, name: str) -> None:
+        person = self.someone_online(data)
+        person.client.send(f"/unignore {name}")
+        shown = person.ignoring.pop(key(name), None)
+        if shown is None:
+            person.expected.append(f"error: you are not ignoring {name}")
+        else:
+            person.expected.append(f"no longer ignoring {shown}")
+
+    @precondition(lambda self: self.online())
+    @rule(data=st.data())
+    def list_ignored(self, data: st.DataObject) -> None:
+        person = self.someone_online(data)
+        person.client.send("/ignore")
+        names = sorted(person.ignoring.values(), key=str.casefold)
+        person.expected.append(f"ignoring: {', '.join(names)}" if names else "you ignore nobody")
 
     @precondition(lambda self: self.people)
     @rule(data=st.data())
@@ -157,10 +218,10 @@ class ChatMachine(RuleBasedStateMachine):
             self.collect(person)
 
     @invariant()
-    def names_unique_ignoring_case(self) -> None:
+    def names_unique_ignoring_case_and_looks(self) -> None:
         names = self.server.room.names()
-        assert len({n.lower() for n in names}) == len(names)
-        assert sorted(names) == sorted(p.name for p in self.online())
+        assert len({key(n) for n in names}) == len(names)
+        assert names == sorted((p.name for p in self.online()), key=str.casefold)
 
 
 ChatMachine.TestCase.settings = settings(max_examples=100, stateful_step_count=30, deadline=None)

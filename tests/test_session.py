@@ -102,6 +102,24 @@ class RegistrationTests(SynchronousTestCase):
         client.send("SoHeIl")
         self.assertEqual(client.take(), ["error: the name SoHeIl is taken, choose another", PROMPT])
 
+    def test_names_nobody_can_fake(self) -> None:
+        """A look-alike, a mix of scripts, a reserved or invisible name: the error says why."""
+        self.server.chatters("soheil", "ali")
+        client = self.server.connect()
+        client.take()
+        for name, reason in [
+            ("ѕоһеіӏ", "the name ѕоһеіӏ looks like soheil, who is online"),
+            ("аli", "a name can't mix scripts"),
+            ("Server", "the name Server is reserved"),
+            ("error", "the name error is reserved"),
+            ("ali\u034f", "a name cannot contain invisible characters"),
+            ("\u3164", "a name cannot contain invisible characters"),
+        ]:
+            client.send(name)
+            self.assertEqual(client.take(), [f"error: {reason}", PROMPT])
+        client.send("مهر\u200cناز")
+        self.assertEqual(client.take()[-1], "online (3): ali, soheil, مهر\u200cناز")
+
     def test_control_characters_stripped_before_check(self) -> None:
         """Control characters are stripped before the name is checked."""
         client = self.server.connect()
@@ -193,6 +211,26 @@ class ChatTests(SynchronousTestCase):
         """A line starting with // is a message starting with /."""
         self.soheil.send("//shrug")
         self.assertEqual(self.ali.take(), ["soheil: /shrug"])
+
+    def test_no_forged_lines(self) -> None:
+        """A separator in a message can't forge a second line for others or in the log."""
+        with capturedLogs() as events:
+            self.soheil.send("bye\u2028ali has left the chatroom!\u2029")
+        self.assertEqual(self.ali.take(), ["soheil: bye ali has left the chatroom!"])
+        logged = "\n".join(e["log_format"].format(**e) for e in events)
+        self.assertEqual(logged.splitlines(), ["soheil said bye ali has left the chatroom!"])
+
+    def test_message_cleaned(self) -> None:
+        """Bidi controls and zero-width spaces go; ZWNJ, ZWJ, LRM, RLM stay; marks are capped."""
+        self.soheil.send("\u202eevil\u2066 mi\u200cxed\u200b \u200d\u200e\u200f x" + "\u0301" * 20)
+        self.assertEqual(
+            self.ali.take(), ["soheil: evil mi\u200cxed \u200d\u200e\u200f x" + "\u0301" * 8]
+        )
+
+    def test_invisible_message_ignored(self) -> None:
+        """A message that is nothing once cleaned sends nothing."""
+        self.soheil.send("\u200b\u2028\ufeff")
+        self.assertEqual(self.ali.take(), [])
 
     def test_order_kept(self) -> None:
         """Messages from one sender arrive in the order sent."""
