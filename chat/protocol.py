@@ -35,7 +35,8 @@ from chat.pressure import Pressure
 from chat.room import Room
 from chat.session import Session
 from chat.stats import Stats
-from chat.text import TelnetFilter, clean_line
+from chat.telnet import TelnetFilter
+from chat.text import clean_line
 
 log = Logger()
 
