@@ -26,7 +26,7 @@ from twisted.web.resource import IResource, Resource
 from twisted.web.server import Request, Site
 
 from chat import lines, stats
-from chat.protocol import ChatFactory
+from chat.factory import ChatFactory
 from chat.service import Listener
 
 DROP_REASONS = (

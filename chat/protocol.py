@@ -4,41 +4,43 @@ Bytes to lines and back, for one connection.
 The protocol keeps the wire honest (telnet commands removed, overlong lines
 discarded, flood control by not reading, a slow reader's queue measured)
 and hands each clean line to its ``Session``, which decides what it means.
-The factory is shared: it counts connections, refuses those over a limit,
-and says goodbye to everyone at shutdown.
+Line ends and clients that never send one: ``chat.framing``; the factory
+that admits connections and shares the room: ``chat.factory``.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Protocol
 
 from twisted.internet.abstract import FileDescriptor
-from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import (
     IAddress,
     IDelayedCall,
     IHalfCloseableProtocol,
-    IReactorTime,
 )
-from twisted.internet.protocol import Factory, Protocol
-from twisted.logger import Logger
 from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from chat import lines, stats
-from chat.admission import Admission, RefusalLog, address_key
+from chat import stats
 from chat.framing import line_ends
-from chat.limits import CLOSE_GRACE, JUNK_PER_LINE, Limits, TokenBucket
+from chat.limits import CLOSE_GRACE, JUNK_PER_LINE, TokenBucket
 from chat.outbox import Outbox
 from chat.pressure import Pressure
-from chat.room import Room
-from chat.session import Session
-from chat.stats import Stats
+from chat.session import Server, Session
 from chat.telnet import TelnetFilter
 from chat.text import clean_line
 
-log = Logger()
+
+class Host(Server, Protocol):
+    """What a connection needs of the factory it came from (``chat.factory``)."""
+
+    pressure: Pressure
+
+    def connected(self, protocol: ChatProtocol) -> None: ...
+
+    def disconnected(self, protocol: ChatProtocol) -> None: ...
 
 
 def describe_peer(address: IAddress) -> str:
@@ -69,7 +71,7 @@ class ChatProtocol(LineReceiver):
 
     delimiter = b"\n"
 
-    def __init__(self, factory: ChatFactory, origin: str | None) -> None:
+    def __init__(self, factory: Host, origin: str | None) -> None:
         # Every attribute is set here, in one order, so that all instances
         # share one key table (CPython's compact instance dictionaries).
         self._buffer = b""
@@ -313,78 +315,3 @@ class ChatProtocol(LineReceiver):
             self.lineReceived(rest)
         if not self._closing:
             self.session.input_ended()
-
-
-class RefusedConnection(Protocol):
-    """A connection over a limit: one ``error:`` line, then closed."""
-
-    def __init__(self, line: str, kind: str, factory: ChatFactory) -> None:
-        self.line = line
-        self.kind = kind
-        self.factory = factory
-
-    def connectionMade(self) -> None:
-        self.factory.stats.drops[self.kind] += 1
-        self.factory.refusals.refused(describe_peer(self.transport.getPeer()), self.line)
-        self.transport.write(lines.encode(self.line))
-        self.transport.loseConnection()
-
-
-class ChatFactory(Factory):
-    """Shared by every connection: the room, the limits, the head count."""
-
-    noisy = False
-
-    def __init__(self, room: Room, limits: Limits, clock: IReactorTime) -> None:
-        self.room = room
-        self.limits = limits
-        self.clock = clock
-        self.stats = Stats()
-        self.connections: set[ChatProtocol] = set()
-        self.admission = Admission(limits, clock)
-        self.refusals = RefusalLog(clock)
-        self.pressure = Pressure(clock, lambda: room.queued_bytes, lambda: len(self.connections))
-        room.flushed = self.pressure.changed
-        self._all_closed: list[Deferred[None]] = []
-
-    def buildProtocol(self, addr: IAddress) -> Protocol:
-        host = getattr(addr, "host", None)
-        if self.limits.max_clients and len(self.connections) >= self.limits.max_clients:
-            return RefusedConnection(lines.SERVER_FULL, stats.SERVER_FULL, self)
-        origin = None if host is None else address_key(host)
-        if origin is not None:
-            refused = self.admission.refusal(origin)
-            if refused is not None:
-                kind, line = refused
-                return RefusedConnection(line, kind, self)
-        return ChatProtocol(self, origin)
-
-    def connected(self, protocol: ChatProtocol) -> None:
-        self.connections.add(protocol)
-        if protocol.origin is not None:
-            self.admission.opened(protocol.origin)
-
-    def disconnected(self, protocol: ChatProtocol) -> None:
-        if protocol not in self.connections:
-            return
-        self.connections.discard(protocol)
-        if protocol.origin is not None:
-            self.admission.closed(protocol.origin)
-        if not self.connections:
-            waiting, self._all_closed = self._all_closed, []
-            for closed in waiting:
-                closed.callback(None)
-
-    def shut_down(self) -> Deferred[None]:
-        """Say goodbye to every client; fires once every connection is closed."""
-        log.info(lines.LOG_SHUTTING_DOWN, count=len(self.connections))
-        self.refusals.stop()
-        self.pressure.stop()
-        self.room.empty()
-        if not self.connections:
-            return succeed(None)
-        closed: Deferred[None] = Deferred()
-        self._all_closed.append(closed)
-        for protocol in list(self.connections):
-            protocol.session.shut_down()
-        return closed

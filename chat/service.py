@@ -21,7 +21,8 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from chat import lines
-from chat.protocol import ChatFactory, describe_peer
+from chat.factory import ChatFactory
+from chat.protocol import describe_peer
 
 log = Logger()
 T = TypeVar("T")

@@ -12,8 +12,8 @@ from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import IReactorCore
 from twisted.python import usage
 
+from chat.factory import ChatFactory
 from chat.limits import Limits
-from chat.protocol import ChatFactory
 from chat.room import Room
 from chat.service import ChatService
 

@@ -15,8 +15,9 @@ from twisted.internet.testing import StringTransport
 from twisted.logger import LogEvent, formatEvent
 from twisted.python.failure import Failure
 
+from chat.factory import ChatFactory
 from chat.limits import Limits
-from chat.protocol import ChatFactory, ChatProtocol
+from chat.protocol import ChatProtocol
 from chat.room import Room
 
 # 16:05 local time, as in the traffic capture of the classic chatroom.
