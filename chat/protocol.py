@@ -27,7 +27,7 @@ from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from chat import lines, stats
+from chat import lines, sockets, stats
 from chat.limits import CLOSE_GRACE, SEND_QUEUE_GRACE, Limits, TokenBucket
 from chat.outbox import Outbox
 from chat.room import Room
@@ -106,7 +106,7 @@ class ChatProtocol(LineReceiver):
     def connectionMade(self) -> None:
         keep_alive = getattr(self.transport, "setTcpKeepAlive", None)
         if keep_alive is not None:  # TCP, or TLS over TCP
-            keep_alive(True)
+            sockets.keep_alive(self.transport)
             # Lines are already gathered once per reactor turn; Nagle's
             # algorithm would only hold them back for an ACK.
             self.transport.setTcpNoDelay(True)
