@@ -22,6 +22,7 @@ from twisted.python.failure import Failure
 
 from chat import lines
 from chat.protocol import ChatFactory, describe_peer
+from chat.sockets import with_backlog
 
 log = Logger()
 T = TypeVar("T")
@@ -121,7 +122,8 @@ class Listener(Service):
 
         def listen() -> Deferred[IListeningPort]:
             # Building the endpoint may fail too (a missing key file).
-            return serverFromString(self.reactor, description).listen(self.factory)
+            endpoint = serverFromString(self.reactor, with_backlog(description))
+            return endpoint.listen(self.factory)
 
         listened = maybeDeferred(listen)
         return listened.addCallbacks(listening, failed)

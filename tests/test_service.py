@@ -51,6 +51,15 @@ class ListeningTests(SynchronousTestCase):
         }
         self.assertEqual(factories, {self.server.factory})
 
+    def test_backlog(self) -> None:
+        """Ports listen with a backlog of 1024 unless their description sets one."""
+        service = self.service("tcp:5050", "tcp:6060:backlog=10", "unix:/tmp/chat.sock")
+        service.startService()
+        self.assertEqual(
+            [(p[0], p[2]) for p in self.reactor.tcpServers], [(5050, 1024), (6060, 10)]
+        )
+        self.assertEqual([u[2] for u in self.reactor.unixServers], [1024])
+
     def test_running_line_after_listening(self) -> None:
         """The running line is logged once, after every endpoint listens."""
         service = self.service("tcp:5050", "tcp:6060")
