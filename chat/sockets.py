@@ -47,7 +47,21 @@ _SETS_BACKLOG = re.compile(r"(?<!\\):\s*backlog\s*=", re.IGNORECASE)
 class _TCPTransport(Protocol):
     def setTcpKeepAlive(self, enabled: int) -> None: ...
 
-    def getHandle(self) -> socket.socket: ...
+    def getHandle(self) -> object: ...
+
+
+def _socket_of(transport: object) -> socket.socket | None:
+    """
+    The TCP socket under ``transport``: a TLS transport's handle is its TLS
+    connection, with the TCP transport as its own ``transport``.
+    """
+    while transport is not None:
+        get_handle = getattr(transport, "getHandle", None)
+        handle = get_handle() if get_handle is not None else None
+        if isinstance(handle, socket.socket):
+            return handle
+        transport = getattr(transport, "transport", None)
+    return None
 
 
 def keep_alive(transport: _TCPTransport) -> None:
@@ -57,7 +71,9 @@ def keep_alive(transport: _TCPTransport) -> None:
     was doing). Options this system lacks are left at its defaults.
     """
     transport.setTcpKeepAlive(True)
-    handle = transport.getHandle()
+    handle = _socket_of(transport)
+    if handle is None:
+        return
     for name, value in _OPTIONS:
         option = getattr(socket, name, None)
         if option is not None:

@@ -66,6 +66,25 @@ def test_keepalive_timers() -> None:
     assert given_up_after <= 180 and found["TCP_USER_TIMEOUT"] <= 180_000
 
 
+class TLSTransport:
+    """What a TLS transport looks like: its handle is the TLS connection, over TCP."""
+
+    def __init__(self, tcp: SocketTransport) -> None:
+        self.transport = tcp
+        self.setTcpKeepAlive = tcp.setTcpKeepAlive
+
+    def getHandle(self) -> object:
+        return object()
+
+
+def test_keepalive_timers_under_tls() -> None:
+    """Over TLS the timers are set on the TCP socket underneath."""
+    with loopback_pair() as (server, _):
+        sockets.keep_alive(TLSTransport(SocketTransport(server)))
+        found = timers(server)
+    assert (found["SO_KEEPALIVE"], found["TCP_KEEPIDLE"]) == (1, sockets.KEEPALIVE_IDLE)
+
+
 def test_client_connections_get_the_timers() -> None:
     """Every chat connection over TCP gets the short keepalive timers when it is made."""
     server = Harness()
