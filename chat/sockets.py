@@ -68,12 +68,13 @@ def keep_alive(transport: _TCPTransport) -> None:
     """
     Turn TCP keepalive on for a client connection, with timers that find a
     vanished client within about two minutes (within 3 minutes, whatever it
-    was doing). Options this system lacks are left at its defaults.
+    was doing). Options this system lacks are left at its defaults; UNIX
+    sockets get keepalive only.
     """
     transport.setTcpKeepAlive(True)
     handle = _socket_of(transport)
-    if handle is None:
-        return
+    if handle is None or handle.family not in (socket.AF_INET, socket.AF_INET6):
+        return  # a UNIX socket, for one (Twisted's UNIX transport is a TCP one)
     for name, value in _OPTIONS:
         option = getattr(socket, name, None)
         if option is not None:

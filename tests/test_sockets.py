@@ -85,6 +85,13 @@ def test_keepalive_timers_under_tls() -> None:
     assert (found["SO_KEEPALIVE"], found["TCP_KEEPIDLE"]) == (1, sockets.KEEPALIVE_IDLE)
 
 
+def test_unix_socket_left_alone() -> None:
+    """A client over a UNIX socket gets no TCP timers (the socket has none), and no error."""
+    first, second = socket.socketpair(socket.AF_UNIX)
+    with first, second:
+        sockets.keep_alive(SocketTransport(first))
+
+
 def test_client_connections_get_the_timers() -> None:
     """Every chat connection over TCP gets the short keepalive timers when it is made."""
     server = Harness()
