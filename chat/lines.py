@@ -39,6 +39,12 @@ LOG_DROPPED = "{who} ({peer}) dropped: {reason}"
 LOG_REFUSED = "connection from {peer} refused: {reason}"
 LOG_SHUTTING_DOWN = "Shutting down: telling {count} client(s) goodbye"
 LOG_OPEN_FILES = "Open files limit: {limit}"
+LOG_TLS_RENEWED = "SIGHUP: new connections to {description} get its certificate as it is now"
+LOG_TLS_NOT_RENEWED = (
+    "SIGHUP: cannot reload the certificate of {description} ({reason}); kept the old one"
+)
+LOG_NO_TLS = "SIGHUP: no ssl: endpoint, no certificate to reload"
+LOG_SIGUSR1 = "SIGUSR1: no log file to rotate (the log goes to standard output)"
 
 
 def encode(line: str) -> bytes:

@@ -23,6 +23,7 @@ from twisted.python.failure import Failure
 from chat import lines
 from chat.protocol import ChatFactory, describe_peer
 from chat.sockets import with_backlog
+from chat.tls import is_tls, renew_certificate
 
 log = Logger()
 T = TypeVar("T")
@@ -110,6 +111,23 @@ class Listener(Service):
 
     def all_listening(self) -> None:
         """Called once every endpoint listens, when the service starts."""
+
+    def renew_certificates(self) -> int:
+        """Give every ``ssl:`` port its certificate files as they are now; how many there are."""
+        # self.ports is empty until every endpoint listens, and after stopping.
+        ports = zip(self.descriptions, self.ports, strict=False)
+        listening = [(description, port) for description, port in ports if is_tls(description)]
+        for description, port in listening:
+            try:
+                renew_certificate(self.reactor, description, port)
+            except Exception as problem:
+                reason = _reason(Failure(problem))
+                if isinstance(problem, OSError) and problem.filename:
+                    reason = f"{reason}: {problem.filename}"
+                log.error(lines.LOG_TLS_NOT_RENEWED, description=description, reason=reason)
+            else:
+                log.info(lines.LOG_TLS_RENEWED, description=description)
+        return len(listening)
 
     def _listen(self, description: str) -> Deferred[IListeningPort | ListenFailed]:
         def failed(failure: Failure) -> ListenFailed:

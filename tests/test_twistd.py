@@ -173,6 +173,21 @@ def test_shutdown(sig: signal.Signals) -> None:
         assert not [line for line in rest if "Traceback" in line or "Unhandled" in line]
 
 
+def test_sighup_and_sigusr1_do_not_stop() -> None:
+    """SIGHUP and SIGUSR1 are logged and leave the foreground daemon serving its clients."""
+    with running_daemon() as daemon:
+        soheil = daemon.connect()
+        soheil.register("soheil")
+        daemon.process.send_signal(signal.SIGHUP)
+        daemon.log.until(r"SIGHUP: no ssl: endpoint, no certificate to reload$")
+        daemon.process.send_signal(signal.SIGUSR1)
+        daemon.log.until(r"SIGUSR1: no log file to rotate")
+        ali = daemon.connect()
+        ali.register("ali")
+        assert soheil.line() == "ali is joined to the chatroom!"
+        assert daemon.process.poll() is None
+
+
 def test_shutdown_with_a_client_not_reading() -> None:
     """A client that stopped reading does not hold up the shutdown."""
     with running_daemon("--rate", "0", "--max-send-queue", "0") as daemon:
