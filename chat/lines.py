@@ -38,7 +38,17 @@ LOG_LEFT = "{name} has left the chatroom!"
 LOG_DROPPED = "{who} ({peer}) dropped: {reason}"
 LOG_REFUSED = "connection from {peer} refused: {reason}"
 LOG_SHUTTING_DOWN = "Shutting down: telling {count} client(s) goodbye"
-LOG_OPEN_FILES = "Open files limit: {limit}"
+LOG_OPEN_FILES = "Open files limit: {limit}, room for {clients} clients"
+LOG_OPEN_FILES_LOW = (
+    "Open files limit {limit} leaves room for {clients} clients, fewer than --max-clients"
+    " {wanted}: more are refused (raise the hard limit: LimitNOFILE=, ulimit -Hn)"
+)
+LOG_OUT_OF_FILES_CLOSED = (
+    "Out of file descriptors: {count} new connection(s) to {address} closed unanswered"
+)
+LOG_OUT_OF_FILES_PAUSED = (
+    "Out of file descriptors: {address} could not accept ({count} time(s)), paused a second"
+)
 LOG_TLS_RENEWED = "SIGHUP: new connections to {description} get its certificate as it is now"
 LOG_TLS_NOT_RENEWED = (
     "SIGHUP: cannot reload the certificate of {description} ({reason}); kept the old one"

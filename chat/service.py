@@ -5,12 +5,14 @@ is the listening part alone, which the metrics endpoint shares.
 
 Listening happens while twistd starts the service, before the reactor runs,
 so an endpoint that cannot listen stops the daemon there, with one line and
-a non-zero exit, in the foreground and in background mode alike.
+a non-zero exit, in the foreground and in background mode alike. Before
+that, the clients the open files limit has room for cap --max-clients
+(chat/openfiles.py).
 """
 
 from __future__ import annotations
 
-import resource
+import dataclasses
 from typing import TypeVar
 
 from twisted.application.service import Service
@@ -21,6 +23,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from chat import lines
+from chat.openfiles import client_capacity, open_now, raise_open_files_limit, watch_accept_errors
 from chat.protocol import ChatFactory, describe_peer
 from chat.sockets import with_backlog
 from chat.tls import is_tls, renew_certificate
@@ -42,17 +45,6 @@ class ListenFailed(SystemExit, Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.code = 1
-
-
-def raise_open_files_limit() -> int:
-    """Lift the soft limit on open files to the hard one, for --max-clients."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != hard:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-        except (ValueError, OSError):
-            return soft
-    return hard
 
 
 def _reason(failure: Failure) -> str:
@@ -136,6 +128,7 @@ class Listener(Service):
         def listening(port: IListeningPort) -> IListeningPort:
             address = describe_peer(port.getHost())
             log.info(self.listening_line, address=address, description=description)
+            watch_accept_errors(port, self.reactor)
             return port
 
         def listen() -> Deferred[IListeningPort]:
@@ -176,7 +169,7 @@ class ChatService(Listener):
         super().__init__(descriptions, factory, reactor)
 
     def privilegedStartService(self) -> None:
-        log.info(lines.LOG_OPEN_FILES, limit=raise_open_files_limit())
+        self.fit_open_files(raise_open_files_limit(), open_now())
         super().privilegedStartService()
 
     def stopService(self) -> Deferred[None]:
@@ -185,3 +178,18 @@ class ChatService(Listener):
 
     def all_listening(self) -> None:
         log.info(lines.LOG_RUNNING)
+
+    def fit_open_files(self, limit: int, in_use: int) -> None:
+        """
+        Refuse clients beyond what ``limit`` open files allow (``in_use`` are
+        open already) as over --max-clients, and say how many fit.
+        """
+        wanted = self.factory.limits.max_clients
+        room = client_capacity(limit, in_use, len(self.descriptions))
+        if room and (not wanted or room < wanted):
+            self.factory.limits = dataclasses.replace(self.factory.limits, max_clients=room)
+        if room and wanted and room < wanted:
+            log.warn(lines.LOG_OPEN_FILES_LOW, limit=limit, clients=room, wanted=wanted)
+        else:
+            clients = self.factory.limits.max_clients or "any number of"
+            log.info(lines.LOG_OPEN_FILES, limit=limit, clients=clients)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import resource
-
 from twisted.internet.error import CannotListenError
 from twisted.internet.testing import MemoryReactorClock
 from twisted.logger import capturedLogs
 from twisted.trial.unittest import SynchronousTestCase
 
 from chat.limits import CLOSE_GRACE
-from chat.service import ChatService, ListenFailed, raise_open_files_limit
+from chat.service import ChatService, ListenFailed
 from tests.harness import Harness
 
 RUNNING = "Server is Running and waiting for connections..."
@@ -172,21 +170,3 @@ class UnbuildableEndpointTests(SynchronousTestCase):
             str(caught.exception).startswith("cannot listen on ssl:5443:privateKey="),
             str(caught.exception),
         )
-
-
-class OpenFilesTests(SynchronousTestCase):
-    def test_soft_limit_raised_to_hard(self) -> None:
-        """At start the soft open-files limit is raised to the hard limit."""
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        self.addCleanup(resource.setrlimit, resource.RLIMIT_NOFILE, (soft, hard))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(soft, 256, hard), hard))
-        self.assertEqual(raise_open_files_limit(), hard)
-        self.assertEqual(resource.getrlimit(resource.RLIMIT_NOFILE), (hard, hard))
-
-    def test_logged_at_start(self) -> None:
-        """The daemon logs the open-files limit it runs with."""
-        service = ChatService(["tcp:5050"], Harness().factory, MemoryReactorClock())
-        with capturedLogs() as events:
-            service.startService()
-        limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-        self.assertIn(f"Open files limit: {limit}", logged(events))
