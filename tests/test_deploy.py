@@ -373,6 +373,44 @@ def test_metrics_follow_the_chat() -> None:
         assert heads() == (1, 1)
 
 
+def http(port: int, request: bytes) -> bytes:
+    """Send one raw HTTP request; everything the server answers until it closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_metrics_endpoint_holds_up() -> None:
+    """Over sockets: hostile requests get 413, 405 or the page, a 17th connection is cut, no log."""
+    with running_daemon("--metrics", LOOPBACK) as daemon:
+        port = logged_port(daemon, r"Metrics on http://127\.0\.0\.1:(?P<port>\d+)/metrics ")
+        huge = b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 4000000000\r\n\r\n"
+        assert http(port, huge).startswith(b"HTTP/1.1 413 ")
+        assert http(port, b"DELETE /metrics HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.0 405 ")
+        head = http(port, b"HEAD /metrics HTTP/1.0\r\n\r\n")
+        assert head.startswith(b"HTTP/1.0 200 ") and head.endswith(b"\r\n\r\n")
+        for accept in (b"\xff", b"application/openmetrics-text; version=abc"):
+            answer = http(port, b"GET /metrics HTTP/1.0\r\nAccept: " + accept + b"\r\n\r\n")
+            assert answer.startswith(b"HTTP/1.0 200 ") and b"chatroom_connected_clients" in answer
+
+        held = [socket.create_connection(("127.0.0.1", port), timeout=WAIT) for _ in range(16)]
+        with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as extra:
+            assert extra.recv(1) == b""  # closed at once
+        held[0].sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert held[0].recv(12) == b"HTTP/1.1 200"
+        for sock in held:
+            sock.close()
+        daemon.stop()
+        daemon.log.until_closed()
+    seen = daemon.log.seen
+    running = next(i for i, line in enumerate(seen) if RUNNING in line)
+    stopping = next(i for i, line in enumerate(seen) if "Received SIGTERM" in line)
+    assert seen[running + 1 : stopping] == []  # nothing logged while it was abused
+
+
 def test_metrics_port_taken(tmp_path: Path) -> None:
     """A metrics port that cannot listen ends the daemon with one line, before it runs."""
     with socket.socket() as holder:
