@@ -49,7 +49,7 @@ LOG_OUT_OF_FILES_CLOSED = (
 LOG_OUT_OF_FILES_PAUSED = (
     "Out of file descriptors: {address} could not accept ({count} time(s)), paused a second"
 )
-LOG_TLS_RENEWED = "SIGHUP: new connections to {description} get its certificate as it is now"
+LOG_TLS_RENEWED = "SIGHUP: reloaded the certificate and key of {description} for new connections"
 LOG_TLS_NOT_RENEWED = (
     "SIGHUP: cannot reload the certificate of {description} ({reason}); kept the old one"
 )

@@ -100,7 +100,8 @@ class Renewal(SynchronousTestCase):
         self.assertEqual(
             [event["log_format"].format(**event) for event in events],
             [
-                f"SIGHUP: new connections to {self.description} get its certificate as it is now",
+                f"SIGHUP: reloaded the certificate and key of {self.description}"
+                " for new connections",
                 f"SIGHUP: cannot reload the certificate of {self.description} "
                 f"(No such file or directory: {self.pem['key']}); kept the old one",
             ],
