@@ -42,7 +42,23 @@ LOG_DROPPED = "{who} ({peer}) dropped: {reason}"
 LOG_REFUSED = "connection from {peer} refused: {reason}"
 LOG_REFUSED_MORE = "{count} more connection(s) refused in the last second: {reason}"
 LOG_SHUTTING_DOWN = "Shutting down: telling {count} client(s) goodbye"
-LOG_OPEN_FILES = "Open files limit: {limit}"
+LOG_OPEN_FILES = "Open files limit: {limit}, room for {clients} clients"
+LOG_OPEN_FILES_LOW = (
+    "Open files limit {limit} leaves room for {clients} clients, fewer than --max-clients"
+    " {wanted}: more are refused (raise the hard limit: LimitNOFILE=, ulimit -Hn)"
+)
+LOG_OUT_OF_FILES_CLOSED = (
+    "Out of file descriptors: {count} new connection(s) to {address} closed unanswered"
+)
+LOG_OUT_OF_FILES_PAUSED = (
+    "Out of file descriptors: {address} could not accept ({count} time(s)), paused a second"
+)
+LOG_TLS_RENEWED = "SIGHUP: reloaded the certificate and key of {description} for new connections"
+LOG_TLS_NOT_RENEWED = (
+    "SIGHUP: cannot reload the certificate of {description} ({reason}); kept the old one"
+)
+LOG_NO_TLS = "SIGHUP: no ssl: endpoint, no certificate to reload"
+LOG_SIGUSR1 = "SIGUSR1: no log file to rotate (the log goes to standard output)"
 
 
 def encode(line: str) -> bytes:

@@ -10,17 +10,23 @@ The page is rendered in the reactor thread. prometheus_client's own
 reading the factory while the reactor changes it, and it imports the global
 reactor at import time; the few lines of ``MetricsPage`` avoid both and keep
 the same content negotiation (``choose_encoder``: text or OpenMetrics).
+
+The HTTP side is hardened for a port anyone might reach (``MetricsSite``):
+GET and HEAD only, no request bodies, a bounded number of connections that
+are dropped when idle, and nothing in the daemon's log, whatever arrives.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector, CollectorRegistry
-from twisted.internet.interfaces import IReactorCore
+from twisted.internet.interfaces import IAddress, IReactorCore
+from twisted.python.failure import Failure
+from twisted.web.http import NOT_ALLOWED, HTTPChannel
 from twisted.web.pages import notFound
 from twisted.web.resource import IResource, Resource
 from twisted.web.server import Request, Site
@@ -85,6 +91,29 @@ def registry_for(factory: ChatFactory) -> CollectorRegistry:
     return registry
 
 
+MAX_CONNECTIONS = 16
+"""Metrics connections open at once; more are closed as soon as they are accepted."""
+
+IDLE_TIMEOUT = 10.0
+"""
+Seconds a metrics connection may take to send a complete request (from
+connecting, or from the last answer), or to take its answer and close.
+"""
+
+ALLOWED = b"GET, HEAD"
+
+
+def _encoder(accept: bytes | None) -> tuple[Callable[[CollectorRegistry], bytes], str]:
+    """
+    prometheus_client's choice of format for an ``Accept`` header, or the
+    plain text format for a header it cannot read.
+    """
+    try:
+        return choose_encoder((accept or b"").decode("latin-1"))
+    except Exception:  # e.g. TypeError for "version=abc": any header, any failure
+        return choose_encoder("")
+
+
 class MetricsPage(Resource):
     """The registry in the format the scraper asks for."""
 
@@ -95,10 +124,15 @@ class MetricsPage(Resource):
         self.registry = registry
 
     def render_GET(self, request: Request) -> bytes:
-        accept = request.getHeader("accept")
-        encoder, content_type = choose_encoder(accept or "")
-        request.setHeader("content-type", content_type)
+        encoder, content_type = _encoder(request.getHeader(b"accept"))
+        request.setHeader(b"content-type", content_type.encode("ascii"))
         return encoder(self.registry)
+
+    def render_HEAD(self, request: Request) -> bytes:
+        """The headers of GET alone (twisted.web would log a warning for a body)."""
+        body = self.render_GET(request)
+        request.setHeader(b"content-length", b"%d" % len(body))
+        return b""
 
 
 class _Root(Resource):
@@ -108,15 +142,90 @@ class _Root(Resource):
         return notFound()
 
 
+class MetricsRequest(Request):
+    """A request that is answered 405 unless it is a GET or a HEAD."""
+
+    def render(self, resrc: IResource) -> None:
+        if self.method in (b"GET", b"HEAD"):
+            super().render(resrc)
+            return
+        self.setResponseCode(NOT_ALLOWED)
+        self.setHeader(b"allow", ALLOWED)
+        self.setHeader(b"content-length", b"0")
+        self.finish()
+
+
+class MetricsChannel(HTTPChannel):
+    """
+    One scraper's connection: no request bodies, nothing logged, and no
+    connection held open without a reason.
+    """
+
+    site: MetricsSite
+
+    def connectionMade(self) -> None:
+        super().connectionMade()
+        self.site.channels.add(self)
+
+    def connectionLost(self, reason: Failure) -> None:
+        self.site.channels.discard(self)
+        super().connectionLost(reason)
+
+    def allHeadersReceived(self) -> None:
+        """A request with a body is answered 413 and closed, before a byte of it is read."""
+        if self.length != 0:  # a Content-Length above 0, or chunked
+            self.transport.write(
+                b"HTTP/1.1 413 Content Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+            )
+            self.loseConnection()
+            # Nothing more is read, and what was read already is dropped.
+            self.dataReceived = lambda data: None  # type: ignore[method-assign]
+            return
+        super().allHeadersReceived()
+
+    def resetTimeout(self) -> None:
+        """
+        Bytes arriving do not restart the timeout (a request sent a byte at a
+        time would hold the connection for ever): only an answer does.
+        """
+
+    def requestDone(self, request: Request) -> None:
+        super().requestDone(request)
+        if not self.persistent:
+            # Closing: the answer must be taken within the timeout too.
+            self.setTimeout(self.site.timeOut)
+
+    def timeoutConnection(self) -> None:
+        """Close quietly; a connection already closing is cut."""
+        if self.transport.disconnecting:
+            self.transport.abortConnection()
+        else:
+            self.loseConnection()
+            self.setTimeout(self.site.timeOut)
+
+
 class MetricsSite(Site):
-    """The metrics page on HTTP; scrapes are not logged."""
+    """
+    The metrics page on HTTP, hardened for a port anyone might reach: at most
+    16 connections, each dropped when idle for 10 s, GET and HEAD only, no
+    request bodies, and nothing in the daemon's log.
+    """
 
     noisy = False
+    protocol = MetricsChannel
+    requestFactory = MetricsRequest
 
     def __init__(self, factory: ChatFactory, reactor: IReactorCore) -> None:
         root = _Root()
         root.putChild(b"metrics", MetricsPage(registry_for(factory)))
-        super().__init__(root, reactor=reactor)
+        super().__init__(root, reactor=reactor, timeout=IDLE_TIMEOUT)
+        self.channels: set[MetricsChannel] = set()
+
+    def buildProtocol(self, addr: IAddress) -> MetricsChannel | None:
+        """A channel, or None (the port closes the connection) when 16 are open."""
+        if len(self.channels) >= MAX_CONNECTIONS:
+            return None
+        return super().buildProtocol(addr)
 
     def log(self, request: Request) -> None:
         """A scrape every few seconds is not news for the daemon's log."""

@@ -23,7 +23,7 @@ from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from chat import stats
+from chat import sockets, stats
 from chat.framing import line_ends
 from chat.limits import CLOSE_GRACE, JUNK_PER_LINE, TokenBucket
 from chat.outbox import Outbox
@@ -113,7 +113,7 @@ class ChatProtocol(LineReceiver):
     def connectionMade(self) -> None:
         keep_alive = getattr(self.transport, "setTcpKeepAlive", None)
         if keep_alive is not None:  # TCP, or TLS over TCP
-            keep_alive(True)
+            sockets.keep_alive(self.transport)
             # Lines are already gathered once per reactor turn; Nagle's
             # algorithm would only hold them back for an ACK.
             self.transport.setTcpNoDelay(True)

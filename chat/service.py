@@ -5,12 +5,14 @@ is the listening part alone, which the metrics endpoint shares.
 
 Listening happens while twistd starts the service, before the reactor runs,
 so an endpoint that cannot listen stops the daemon there, with one line and
-a non-zero exit, in the foreground and in background mode alike.
+a non-zero exit, in the foreground and in background mode alike. Before
+that, the clients the open files limit has room for cap --max-clients
+(chat/openfiles.py).
 """
 
 from __future__ import annotations
 
-import resource
+import dataclasses
 from typing import TypeVar
 
 from twisted.application.service import Service
@@ -22,7 +24,10 @@ from twisted.python.failure import Failure
 
 from chat import lines
 from chat.factory import ChatFactory
+from chat.openfiles import client_capacity, open_now, raise_open_files_limit, watch_accept_errors
 from chat.protocol import describe_peer
+from chat.sockets import with_backlog
+from chat.tls import is_tls, renew_certificate
 
 log = Logger()
 T = TypeVar("T")
@@ -41,17 +46,6 @@ class ListenFailed(SystemExit, Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.code = 1
-
-
-def raise_open_files_limit() -> int:
-    """Lift the soft limit on open files to the hard one, for --max-clients."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != hard:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-        except (ValueError, OSError):
-            return soft
-    return hard
 
 
 def _reason(failure: Failure) -> str:
@@ -111,6 +105,23 @@ class Listener(Service):
     def all_listening(self) -> None:
         """Called once every endpoint listens, when the service starts."""
 
+    def renew_certificates(self) -> int:
+        """Give every ``ssl:`` port its certificate files as they are now; how many there are."""
+        # self.ports is empty until every endpoint listens, and after stopping.
+        ports = zip(self.descriptions, self.ports, strict=False)
+        listening = [(description, port) for description, port in ports if is_tls(description)]
+        for description, port in listening:
+            try:
+                renew_certificate(self.reactor, description, port)
+            except Exception as problem:
+                reason = _reason(Failure(problem))
+                if isinstance(problem, OSError) and problem.filename:
+                    reason = f"{reason}: {problem.filename}"
+                log.error(lines.LOG_TLS_NOT_RENEWED, description=description, reason=reason)
+            else:
+                log.info(lines.LOG_TLS_RENEWED, description=description)
+        return len(listening)
+
     def _listen(self, description: str) -> Deferred[IListeningPort | ListenFailed]:
         def failed(failure: Failure) -> ListenFailed:
             return ListenFailed(f"cannot listen on {description}: {_reason(failure)}")
@@ -118,11 +129,13 @@ class Listener(Service):
         def listening(port: IListeningPort) -> IListeningPort:
             address = describe_peer(port.getHost())
             log.info(self.listening_line, address=address, description=description)
+            watch_accept_errors(port, self.reactor)
             return port
 
         def listen() -> Deferred[IListeningPort]:
             # Building the endpoint may fail too (a missing key file).
-            return serverFromString(self.reactor, description).listen(self.factory)
+            endpoint = serverFromString(self.reactor, with_backlog(description))
+            return endpoint.listen(self.factory)
 
         listened = maybeDeferred(listen)
         return listened.addCallbacks(listening, failed)
@@ -157,7 +170,7 @@ class ChatService(Listener):
         super().__init__(descriptions, factory, reactor)
 
     def privilegedStartService(self) -> None:
-        log.info(lines.LOG_OPEN_FILES, limit=raise_open_files_limit())
+        self.fit_open_files(raise_open_files_limit(), open_now())
         super().privilegedStartService()
 
     def stopService(self) -> Deferred[None]:
@@ -166,3 +179,18 @@ class ChatService(Listener):
 
     def all_listening(self) -> None:
         log.info(lines.LOG_RUNNING)
+
+    def fit_open_files(self, limit: int, in_use: int) -> None:
+        """
+        Refuse clients beyond what ``limit`` open files allow (``in_use`` are
+        open already) as over --max-clients, and say how many fit.
+        """
+        wanted = self.factory.limits.max_clients
+        room = client_capacity(limit, in_use, len(self.descriptions))
+        if room and (not wanted or room < wanted):
+            self.factory.limits = dataclasses.replace(self.factory.limits, max_clients=room)
+        if room and wanted and room < wanted:
+            log.warn(lines.LOG_OPEN_FILES_LOW, limit=limit, clients=room, wanted=wanted)
+        else:
+            clients = self.factory.limits.max_clients or "any number of"
+            log.info(lines.LOG_OPEN_FILES, limit=limit, clients=clients)

@@ -15,7 +15,8 @@ from twisted.python import usage
 from chat.factory import ChatFactory
 from chat.limits import Limits
 from chat.room import Room
-from chat.service import ChatService
+from chat.service import ChatService, Listener
+from chat.signals import SignalService
 
 DEFAULT_PORT = "tcp:5050"
 _DEFAULTS = Limits()
@@ -162,15 +163,24 @@ class Options(usage.Options):
 
 
 def makeService(options: Options, reactor: IReactorCore | None = None) -> IService:
-    """The chat service, after the metrics endpoint if there is one."""
+    """
+    The chat service, after the metrics endpoint if there is one. Without a
+    reactor given, as twistd calls it, the daemon answers SIGHUP and SIGUSR1.
+    """
+    signals = reactor is None
     if reactor is None:
         from twisted.internet import reactor
     limits: Limits = options["limits"]
     factory = ChatFactory(Room(reactor, limits.history), limits, reactor)
     daemon = MultiService()
+    listeners: list[Listener] = []
     if options["metrics"] is not None:
         from chat.metrics import metrics_service
 
-        metrics_service(options["metrics"], factory, reactor).setServiceParent(daemon)
-    ChatService(options["port"], factory, reactor).setServiceParent(daemon)
+        listeners.append(metrics_service(options["metrics"], factory, reactor))
+    listeners.append(ChatService(options["port"], factory, reactor))
+    if signals:
+        SignalService(reactor, listeners).setServiceParent(daemon)
+    for listener in listeners:
+        listener.setServiceParent(daemon)
     return daemon

@@ -6,8 +6,6 @@ files in ``etc/``.
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import os
 import re
@@ -24,15 +22,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from prometheus_client.parser import text_string_to_metric_families
 from twisted.logger import eventFromJSON, formatEvent
 from twisted.python.reflect import namedAny
 
 from chat.tap import Options
+from tests.certificates import make_certificates
 from tests.wire import (
     LISTENING,
     ROOT,
@@ -126,6 +121,27 @@ def test_sigusr1_rotates_log(tmp_path: Path) -> None:
     assert "soheil is joined to the chatroom!" in current and "Listening on" not in current
 
 
+def test_sighup_in_background_mode(tmp_path: Path) -> None:
+    """SIGHUP does not stop the daemon in background mode: it logs it and serves on."""
+    pid, port = start_in_background(tmp_path)
+    try:
+        soheil = connect(port)
+        soheil.register("soheil")
+        os.kill(pid, signal.SIGHUP)
+        # The reload is queued before the reactor reads from a new client.
+        ali = connect(port)
+        ali.register("ali")
+        assert soheil.line() == "ali is joined to the chatroom!"
+        assert (tmp_path / "chatroom.pid").exists()
+    finally:
+        os.kill(pid, signal.SIGTERM)
+    assert soheil.reader.until_closed() == [GOODBYE]
+    wait_for_exit(pid)
+    log = (tmp_path / "chatroom.log").read_text()
+    assert "SIGHUP: no ssl: endpoint, no certificate to reload" in log
+    assert "Traceback" not in log
+
+
 SOCKET_FAMILIES = [
     ("INET", socket.AF_INET, "127.0.0.1"),
     ("INET6", socket.AF_INET6, "::1"),
@@ -177,69 +193,6 @@ def test_socket_activation(domain: str, family: socket.AddressFamily, host: str)
         process.stdout.close()
 
 
-def make_certificates(directory: Path) -> dict[str, Path]:
-    """A test CA, and a certificate it signed for localhost and 127.0.0.1."""
-    now = datetime.datetime.now(datetime.UTC)
-    validity = (now - datetime.timedelta(hours=1), now + datetime.timedelta(days=1))
-
-    def certificate(subject: str, issuer: str, key, signer, extensions) -> x509.Certificate:
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(validity[0])
-            .not_valid_after(validity[1])
-        )
-        for extension, critical in extensions:
-            builder = builder.add_extension(extension, critical=critical)
-        return builder.sign(signer, hashes.SHA256())
-
-    ca_key, server_key = (
-        ec.generate_private_key(ec.SECP256R1()),
-        ec.generate_private_key(ec.SECP256R1()),
-    )
-    authority = certificate(
-        "chatroom test CA",
-        "chatroom test CA",
-        ca_key,
-        ca_key,
-        [
-            (x509.BasicConstraints(ca=True, path_length=None), True),
-            (x509.KeyUsage(False, False, False, False, False, True, True, False, False), True),
-            (x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False),
-        ],
-    )
-    names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-    server = certificate(
-        "localhost",
-        "chatroom test CA",
-        server_key,
-        ca_key,
-        [
-            (x509.SubjectAlternativeName(names), False),
-            (x509.BasicConstraints(ca=False, path_length=None), True),
-            (x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), False),
-            (
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-                False,
-            ),
-        ],
-    )
-    paths = {name: directory / f"{name}.pem" for name in ("ca", "cert", "key")}
-    paths["ca"].write_bytes(authority.public_bytes(serialization.Encoding.PEM))
-    paths["cert"].write_bytes(server.public_bytes(serialization.Encoding.PEM))
-    paths["key"].write_bytes(
-        server_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return paths
-
-
 class TLSPeer:
     """A chat client over Python's own TLS, which checks the server certificate."""
 
@@ -259,6 +212,22 @@ class TLSPeer:
 
     def send(self, text: str) -> None:
         self.sock.sendall(text.encode("utf-8") + b"\n")
+
+
+def served_certificate(port: int) -> bytes:
+    """The certificate (DER) a new TLS connection to ``port`` is shown."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=WAIT) as raw,
+        context.wrap_socket(raw) as tls,
+    ):
+        return tls.getpeercert(binary_form=True)
+
+
+def der(pem: Path) -> bytes:
+    return ssl.PEM_cert_to_DER_cert(pem.read_text())
 
 
 def run_client(*argv: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
@@ -323,6 +292,32 @@ def test_tls_next_to_tcp(tmp_path: Path) -> None:
         assert ali.line() == "online (2): ali, soheil"
 
 
+def test_sighup_reloads_certificate(tmp_path: Path) -> None:
+    """Once the files are renewed, SIGHUP makes new TLS connections get the new certificate."""
+    pem = make_certificates(tmp_path)
+    tls = f"ssl:0:interface=127.0.0.1:privateKey={pem['key']}:certKey={pem['cert']}"
+    with running_daemon("--port", LOOPBACK, "--port", tls) as daemon:
+        port = logged_port(daemon, r"Listening on 127\.0\.0\.1:(?P<port>\d+) \(ssl:")
+        old = served_certificate(port)
+        assert old == der(pem["cert"])
+        soheil = TLSPeer(port, pem["ca"])
+        assert soheil.line() == "Please enter your name:"
+
+        (tmp_path / "renewed").mkdir()
+        renewed = make_certificates(tmp_path / "renewed")
+        for name in ("cert", "key"):
+            os.replace(renewed[name], pem[name])
+        daemon.process.send_signal(signal.SIGHUP)
+        daemon.log.until(r"SIGHUP: reloaded the certificate and key of ssl:0:.* for new conn")
+
+        assert served_certificate(port) == der(pem["cert"]) != old
+        soheil.send("soheil")  # the connection made before goes on
+        assert soheil.line() == "Chat with your friends and enjoy"
+        hasan = TLSPeer(port, renewed["ca"])  # trusts the new certificate's CA only
+        assert hasan.line() == "Please enter your name:"
+        assert daemon.process.poll() is None
+
+
 def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     """Every sample on the metrics page, by name and labels."""
     url = f"http://127.0.0.1:{port}/metrics"
@@ -376,6 +371,44 @@ def test_metrics_follow_the_chat() -> None:
         soheil.send("/quit")
         assert soheil.reader.until_closed() == ["Goodbye, soheil!"]
         assert heads() == (1, 1)
+
+
+def http(port: int, request: bytes) -> bytes:
+    """Send one raw HTTP request; everything the server answers until it closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_metrics_endpoint_holds_up() -> None:
+    """Over sockets: hostile requests get 413, 405 or the page, a 17th connection is cut, no log."""
+    with running_daemon("--metrics", LOOPBACK) as daemon:
+        port = logged_port(daemon, r"Metrics on http://127\.0\.0\.1:(?P<port>\d+)/metrics ")
+        huge = b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 4000000000\r\n\r\n"
+        assert http(port, huge).startswith(b"HTTP/1.1 413 ")
+        assert http(port, b"DELETE /metrics HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.0 405 ")
+        head = http(port, b"HEAD /metrics HTTP/1.0\r\n\r\n")
+        assert head.startswith(b"HTTP/1.0 200 ") and head.endswith(b"\r\n\r\n")
+        for accept in (b"\xff", b"application/openmetrics-text; version=abc"):
+            answer = http(port, b"GET /metrics HTTP/1.0\r\nAccept: " + accept + b"\r\n\r\n")
+            assert answer.startswith(b"HTTP/1.0 200 ") and b"chatroom_connected_clients" in answer
+
+        held = [socket.create_connection(("127.0.0.1", port), timeout=WAIT) for _ in range(16)]
+        with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as extra:
+            assert extra.recv(1) == b""  # closed at once
+        held[0].sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert held[0].recv(12) == b"HTTP/1.1 200"
+        for sock in held:
+            sock.close()
+        daemon.stop()
+        daemon.log.until_closed()
+    seen = daemon.log.seen
+    running = next(i for i, line in enumerate(seen) if RUNNING in line)
+    stopping = next(i for i, line in enumerate(seen) if "Received SIGTERM" in line)
+    assert seen[running + 1 : stopping] == []  # nothing logged while it was abused
 
 
 def test_metrics_port_taken(tmp_path: Path) -> None:

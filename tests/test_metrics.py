@@ -9,12 +9,21 @@ import os
 
 from prometheus_client import REGISTRY
 from twisted.internet.address import IPv4Address
+from twisted.internet.error import ConnectionDone
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.logger import capturedLogs
+from twisted.python.failure import Failure
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
 from chat import stats
-from chat.metrics import DROP_REASONS, MetricsSite, metrics_service, registry_for
+from chat.metrics import (
+    DROP_REASONS,
+    IDLE_TIMEOUT,
+    MAX_CONNECTIONS,
+    MetricsSite,
+    metrics_service,
+    registry_for,
+)
 from tests.harness import Harness
 
 ZERO_COUNTERS = [
@@ -108,22 +117,41 @@ class CollectorTests(SynchronousTestCase):
         self.assertGreater(self.value("process_max_fds"), 0)
 
 
-def get(site: MetricsSite, path: bytes, accept: bytes | None = None) -> tuple[bytes, dict, bytes]:
+class Connection:
+    """One HTTP connection to ``site`` in memory."""
+
+    def __init__(self, site: MetricsSite) -> None:
+        self.channel = site.buildProtocol(IPv4Address("TCP", "127.0.0.1", 50000))
+        self.transport = StringTransport()
+        self.channel.makeConnection(self.transport)
+
+    def send(self, data: bytes) -> None:
+        self.channel.dataReceived(data)
+
+    def response(self) -> tuple[bytes, dict[bytes, bytes], bytes]:
+        """The status line, headers and body written so far."""
+        head, _, body = self.transport.value().partition(b"\r\n\r\n")
+        status, *fields = head.split(b"\r\n")
+        headers = {}
+        for field in fields:
+            name, _, value = field.partition(b":")
+            headers[name.strip().lower()] = value.strip()
+        return status, headers, body
+
+    def close(self) -> None:
+        self.channel.connectionLost(Failure(ConnectionDone()))
+
+
+def get(
+    site: MetricsSite, path: bytes, accept: bytes | None = None, method: bytes = b"GET"
+) -> tuple[bytes, dict, bytes]:
     """One HTTP/1.0 request to ``site`` in memory: status line, headers, body."""
-    channel = site.buildProtocol(IPv4Address("TCP", "127.0.0.1", 50000))
-    transport = StringTransport()
-    channel.makeConnection(transport)
-    request = b"GET " + path + b" HTTP/1.0\r\n"
+    connection = Connection(site)
+    request = method + b" " + path + b" HTTP/1.0\r\n"
     if accept is not None:
         request += b"Accept: " + accept + b"\r\n"
-    channel.dataReceived(request + b"\r\n")
-    head, _, body = transport.value().partition(b"\r\n\r\n")
-    status, *fields = head.split(b"\r\n")
-    headers = {}
-    for field in fields:
-        name, _, value = field.partition(b":")
-        headers[name.strip().lower()] = value.strip()
-    return status, headers, body
+    connection.send(request + b"\r\n")
+    return connection.response()
 
 
 class SiteTests(SynchronousTestCase):
@@ -131,7 +159,8 @@ class SiteTests(SynchronousTestCase):
 
     def setUp(self) -> None:
         self.server = Harness()
-        self.site = MetricsSite(self.server.factory, MemoryReactorClock())
+        self.reactor = MemoryReactorClock()
+        self.site = MetricsSite(self.server.factory, self.reactor)
 
     def test_text_format(self) -> None:
         """GET /metrics answers in Prometheus' text format by default."""
@@ -148,6 +177,55 @@ class SiteTests(SynchronousTestCase):
         self.assertTrue(headers[b"content-type"].startswith(b"application/openmetrics-text"))
         self.assertTrue(body.endswith(b"# EOF\n"))
 
+    def test_bad_accept_header(self) -> None:
+        """An Accept header that cannot be read gets the text format, with nothing logged."""
+        for accept in [b"\xff", b"application/openmetrics-text; version=abc"]:
+            with capturedLogs() as events:
+                status, headers, body = get(self.site, b"/metrics", accept)
+            self.assertEqual(status, b"HTTP/1.0 200 OK", accept)
+            self.assertTrue(headers[b"content-type"].startswith(b"text/plain; version=0.0.4"))
+            self.assertIn(b"\nchatroom_registered_users 0.0\n", body)
+            self.assertEqual(list(events), [], accept)
+
+    def test_head(self) -> None:
+        """HEAD gets GET's headers, its length included, no body, and logs nothing."""
+        _, got, body = get(self.site, b"/metrics")
+        with capturedLogs() as events:
+            status, headers, nothing = get(self.site, b"/metrics", method=b"HEAD")
+        self.assertEqual(status, b"HTTP/1.0 200 OK")
+        self.assertEqual(nothing, b"")
+        self.assertEqual(headers[b"content-type"], got[b"content-type"])
+        self.assertEqual(int(headers[b"content-length"]), len(body))
+        self.assertEqual(list(events), [])
+
+    def test_other_methods(self) -> None:
+        """Any method but GET and HEAD is answered 405, naming the two."""
+        for method in [b"POST", b"PUT", b"DELETE", b"OPTIONS", b"BREW"]:
+            for path in [b"/metrics", b"/"]:
+                status, headers, body = get(self.site, path, method=method)
+                self.assertEqual(status, b"HTTP/1.0 405 Method Not Allowed", method)
+                self.assertEqual(headers[b"allow"], b"GET, HEAD")
+                self.assertEqual(body, b"")
+
+    def test_body_refused_unread(self) -> None:
+        """A request with a body is answered 413 and closed before any of the body is kept."""
+        for framing in [b"Content-Length: 4000000000", b"Transfer-Encoding: chunked"]:
+            for method in [b"POST", b"GET"]:
+                connection = Connection(self.site)
+                connection.send(method + b" /metrics HTTP/1.1\r\n" + framing + b"\r\n\r\n")
+                connection.send(b"x" * 65536)
+                status, headers, _ = connection.response()
+                self.assertEqual(status, b"HTTP/1.1 413 Content Too Large", framing)
+                self.assertEqual(headers[b"connection"], b"close")
+                self.assertTrue(connection.transport.disconnecting)
+                self.assertIsNone(connection.channel.requests[0].content)
+
+    def test_empty_body_is_no_body(self) -> None:
+        """Content-Length: 0 is no body: the page is served."""
+        connection = Connection(self.site)
+        connection.send(b"GET /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
+        self.assertEqual(connection.response()[0], b"HTTP/1.1 200 OK")
+
     def test_only_metrics(self) -> None:
         """Nothing but /metrics is served."""
         status, _, _ = get(self.site, b"/")
@@ -158,6 +236,64 @@ class SiteTests(SynchronousTestCase):
         with capturedLogs() as events:
             get(self.site, b"/metrics")
         self.assertEqual([event.get("log_format") for event in events], [])
+
+
+class ConnectionTests(SynchronousTestCase):
+    """How many connections the endpoint holds, and for how long."""
+
+    def setUp(self) -> None:
+        self.reactor = MemoryReactorClock()
+        self.site = MetricsSite(Harness().factory, self.reactor)
+
+    def test_at_most_16(self) -> None:
+        """Sixteen connections are held; the next is refused until one closes."""
+        held = [Connection(self.site) for _ in range(MAX_CONNECTIONS)]
+        self.assertEqual(MAX_CONNECTIONS, 16)
+        self.assertIsNone(self.site.buildProtocol(IPv4Address("TCP", "127.0.0.1", 50001)))
+        held[0].close()
+        self.assertIsNotNone(self.site.buildProtocol(IPv4Address("TCP", "127.0.0.1", 50002)))
+
+    def test_idle_dropped(self) -> None:
+        """A connection that sends nothing is closed after 10 s, quietly."""
+        connection = Connection(self.site)
+        with capturedLogs() as events:
+            self.reactor.advance(IDLE_TIMEOUT - 0.1)
+            self.assertFalse(connection.transport.disconnecting)
+            self.reactor.advance(0.1)
+        self.assertTrue(connection.transport.disconnecting)
+        self.assertEqual(list(events), [])
+
+    def test_trickle_dropped(self) -> None:
+        """A request sent a byte now and then does not hold the connection past 10 s."""
+        connection = Connection(self.site)
+        connection.send(b"GET /metrics HTTP/1.1\r\n")
+        for _ in range(int(IDLE_TIMEOUT) - 1):
+            self.reactor.advance(1)
+            connection.send(b"X")
+        self.assertFalse(connection.transport.disconnecting)
+        self.reactor.advance(1)
+        self.assertTrue(connection.transport.disconnecting)
+        self.assertEqual(connection.transport.value(), b"")
+
+    def test_kept_alive_then_idle(self) -> None:
+        """After an answer on a kept-alive connection, 10 s without a request close it."""
+        connection = Connection(self.site)
+        self.reactor.advance(IDLE_TIMEOUT - 1)
+        connection.send(b"GET /metrics HTTP/1.1\r\n\r\n")
+        self.assertEqual(connection.response()[0], b"HTTP/1.1 200 OK")
+        self.reactor.advance(IDLE_TIMEOUT - 0.1)
+        self.assertFalse(connection.transport.disconnecting)
+        self.reactor.advance(0.1)
+        self.assertTrue(connection.transport.disconnecting)
+
+    def test_closing_but_stuck_cut(self) -> None:
+        """A connection that does not take its answer is cut 10 s after it was closed."""
+        connection = Connection(self.site)
+        connection.send(b"GET /metrics HTTP/1.0\r\n\r\n")
+        self.assertTrue(connection.transport.disconnecting)
+        self.assertFalse(connection.transport.disconnected)
+        self.reactor.advance(IDLE_TIMEOUT)
+        self.assertTrue(connection.transport.disconnected)  # aborted
 
 
 class ServiceTests(SynchronousTestCase):

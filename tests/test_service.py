@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import resource
-
 from twisted.internet.error import CannotListenError
 from twisted.internet.testing import MemoryReactorClock
 from twisted.logger import capturedLogs
 from twisted.trial.unittest import SynchronousTestCase
 
 from chat.limits import CLOSE_GRACE
-from chat.service import ChatService, ListenFailed, raise_open_files_limit
+from chat.service import ChatService, ListenFailed
 from tests.harness import Harness
 
 RUNNING = "Server is Running and waiting for connections..."
@@ -50,6 +48,15 @@ class ListeningTests(SynchronousTestCase):
             u[1] for u in self.reactor.unixServers
         }
         self.assertEqual(factories, {self.server.factory})
+
+    def test_backlog(self) -> None:
+        """Ports listen with a backlog of 1024 unless their description sets one."""
+        service = self.service("tcp:5050", "tcp:6060:backlog=10", "unix:/tmp/chat.sock")
+        service.startService()
+        self.assertEqual(
+            [(p[0], p[2]) for p in self.reactor.tcpServers], [(5050, 1024), (6060, 10)]
+        )
+        self.assertEqual([u[2] for u in self.reactor.unixServers], [1024])
 
     def test_running_line_after_listening(self) -> None:
         """The running line is logged once, after every endpoint listens."""
@@ -163,21 +170,3 @@ class UnbuildableEndpointTests(SynchronousTestCase):
             str(caught.exception).startswith("cannot listen on ssl:5443:privateKey="),
             str(caught.exception),
         )
-
-
-class OpenFilesTests(SynchronousTestCase):
-    def test_soft_limit_raised_to_hard(self) -> None:
-        """At start the soft open-files limit is raised to the hard limit."""
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        self.addCleanup(resource.setrlimit, resource.RLIMIT_NOFILE, (soft, hard))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(soft, 256, hard), hard))
-        self.assertEqual(raise_open_files_limit(), hard)
-        self.assertEqual(resource.getrlimit(resource.RLIMIT_NOFILE), (hard, hard))
-
-    def test_logged_at_start(self) -> None:
-        """The daemon logs the open-files limit it runs with."""
-        service = ChatService(["tcp:5050"], Harness().factory, MemoryReactorClock())
-        with capturedLogs() as events:
-            service.startService()
-        limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-        self.assertIn(f"Open files limit: {limit}", logged(events))

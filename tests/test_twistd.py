@@ -20,6 +20,8 @@ from tests.wire import (
     running_daemon,
 )
 
+FULL = "error: the server is full, please try again later"
+
 
 def test_three_friends_chat() -> None:
     """Every line each friend sees, and every line in the log, is the spec's."""
@@ -240,6 +242,59 @@ def test_shutdown(sig: signal.Signals) -> None:
         assert time.monotonic() - started < 5
         rest = daemon.log.until_closed()
         assert not [line for line in rest if "Traceback" in line or "Unhandled" in line]
+
+
+def test_sighup_and_sigusr1_do_not_stop() -> None:
+    """SIGHUP and SIGUSR1 are logged and leave the foreground daemon serving its clients."""
+    with running_daemon() as daemon:
+        soheil = daemon.connect()
+        soheil.register("soheil")
+        daemon.process.send_signal(signal.SIGHUP)
+        daemon.log.until(r"SIGHUP: no ssl: endpoint, no certificate to reload$")
+        daemon.process.send_signal(signal.SIGUSR1)
+        daemon.log.until(r"SIGUSR1: no log file to rotate")
+        ali = daemon.connect()
+        ali.register("ali")
+        assert soheil.line() == "ali is joined to the chatroom!"
+        assert daemon.process.poll() is None
+
+
+def test_out_of_file_descriptors() -> None:
+    """
+    Under a low open-files limit the daemon logs how many clients fit, refuses
+    the rest with the server-full line, and logs no EMFILE flood.
+    """
+    # Many connections from one address: the per-address caps are off here.
+    with running_daemon("--max-per-ip", "0", "--connect-burst", "0", open_files=64) as daemon:
+        cap = re.search(
+            r"Open files limit 64 leaves room for (\d+) clients, fewer than --max-clients 10000",
+            "\n".join(daemon.log.seen),
+        )
+        assert cap, daemon.log.seen
+        clients = int(cap[1])
+        peers, first = [], []
+        for _ in range(70):  # more connections than open files, one after the other
+            peers.append(daemon.connect())
+            first.append(peers[-1].line())
+        assert first == ["Please enter your name:"] * clients + [FULL] * (70 - clients)
+        for peer in peers[clients:]:
+            assert peer.reader.until_closed() == []
+            peer.close()
+
+        # A burst: the refusals may outrun the headroom; never one line each.
+        burst = [daemon.connect() for _ in range(60)]
+        answers = {peer.line() for peer in burst}
+        assert answers <= {FULL, None}
+        peers[0].send("soheil")
+        assert peers[0].lines(2)[-1] == "online (1): soheil"
+        for peer in burst:
+            peer.close()
+        status = daemon.stop()
+        assert status in (0, -signal.SIGTERM)
+        daemon.log.until_closed()
+        log = daemon.log.seen
+    assert not [line for line in log if "EMFILE" in line or "Traceback" in line]
+    assert len([line for line in log if "Out of file descriptors" in line]) <= 2
 
 
 def test_shutdown_with_a_client_not_reading() -> None:

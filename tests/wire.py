@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import select
 import signal
 import socket
@@ -170,13 +171,21 @@ def child_environment() -> dict[str, str]:
 
 
 @contextmanager
-def running_daemon(*options: str, cwd: str | Path | None = None) -> Iterator[Daemon]:
+def running_daemon(
+    *options: str, cwd: str | Path | None = None, open_files: int | None = None
+) -> Iterator[Daemon]:
     """
-    ``twistd -n chatroom OPTIONS`` on a free loopback port, up and listening.
+    ``twistd -n chatroom OPTIONS`` on a free loopback port, up and listening;
+    with ``open_files``, under that limit (soft and hard) on open files.
 
     Without a ``--port`` among the options it listens on
     ``tcp:0:interface=127.0.0.1`` and learns the port from its log.
     """
+
+    def limit_open_files() -> None:
+        if open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+
     if "--port" not in options:
         options = ("--port", "tcp:0:interface=127.0.0.1", *options)
     process = subprocess.Popen(
@@ -186,6 +195,7 @@ def running_daemon(*options: str, cwd: str | Path | None = None) -> Iterator[Dae
         stderr=subprocess.STDOUT,
         cwd=cwd or ROOT,
         env=child_environment(),
+        preexec_fn=limit_open_files,
     )
     daemon = Daemon(process)
     try:
