@@ -17,8 +17,9 @@ from chat import lines
 from chat.admission import Admission, RefusalLog, address_key
 from chat.limits import Limits
 from chat.pressure import Pressure
-from chat.protocol import ChatProtocol, describe_peer
+from chat.protocol import ChatProtocol
 from chat.room import Room
+from chat.sockets import describe_peer
 from chat.stats import SERVER_FULL, Stats
 
 log = Logger()

@@ -24,7 +24,7 @@ from twisted.internet.interfaces import IDelayedCall, IListeningPort, IReactorTi
 from twisted.logger import LogEvent, Logger, globalLogPublisher
 
 from chat import lines
-from chat.protocol import describe_peer
+from chat.sockets import describe_peer
 
 log = Logger()
 

@@ -13,9 +13,7 @@ from __future__ import annotations
 import sys
 from typing import Protocol
 
-from twisted.internet.abstract import FileDescriptor
 from twisted.internet.interfaces import (
-    IAddress,
     IDelayedCall,
     IHalfCloseableProtocol,
 )
@@ -41,28 +39,6 @@ class Host(Server, Protocol):
     def connected(self, protocol: ChatProtocol) -> None: ...
 
     def disconnected(self, protocol: ChatProtocol) -> None: ...
-
-
-def describe_peer(address: IAddress) -> str:
-    """``host:port`` for an internet address, something readable otherwise."""
-    host, port = getattr(address, "host", None), getattr(address, "port", None)
-    if host is None:
-        return getattr(address, "name", None) or "a local socket"
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def _share_attribute_keys(transport: object) -> None:
-    """
-    Give a Twisted transport, now, the two attributes its first write would
-    add later (with the values it would read from its class anyway).
-
-    CPython keeps the attributes of all instances of a class in one shared
-    key table; added only at the first write, once more than a dozen
-    transports existed, these two gave every transport a dictionary of its
-    own: about 600 bytes more per idle client (docs/performance.md).
-    """
-    if isinstance(transport, FileDescriptor):
-        transport.dataBuffer, transport.offset = transport.dataBuffer, transport.offset
 
 
 @implementer(IHalfCloseableProtocol)
@@ -106,18 +82,12 @@ class ChatProtocol(LineReceiver):
 
     @property
     def peer(self) -> str:
-        return describe_peer(self.transport.getPeer())
+        return sockets.describe_peer(self.transport.getPeer())
 
     # Connection events, from the transport.
 
     def connectionMade(self) -> None:
-        keep_alive = getattr(self.transport, "setTcpKeepAlive", None)
-        if keep_alive is not None:  # TCP, or TLS over TCP
-            sockets.keep_alive(self.transport)
-            # Lines are already gathered once per reactor turn; Nagle's
-            # algorithm would only hold them back for an ACK.
-            self.transport.setTcpNoDelay(True)
-        _share_attribute_keys(self.transport)
+        sockets.prepare(self.transport)
         self._outbox = Outbox(self.transport, self)
         self.transport.registerProducer(self._outbox, True)
         self.factory.connected(self)

@@ -25,8 +25,7 @@ from twisted.python.failure import Failure
 from chat import lines
 from chat.factory import ChatFactory
 from chat.openfiles import client_capacity, open_now, raise_open_files_limit, watch_accept_errors
-from chat.protocol import describe_peer
-from chat.sockets import with_backlog
+from chat.sockets import describe_peer, with_backlog
 from chat.tls import is_tls, renew_certificate
 
 log = Logger()
