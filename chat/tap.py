@@ -4,14 +4,17 @@ The twistd plugin's options and ``makeService``: ``twistd chatroom --help``.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
-from typing import ClassVar
+from typing import ClassVar, NoReturn
 
 from twisted.application.service import IService, MultiService
+from twisted.copyright import version as twisted_version
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import IReactorCore
 from twisted.python import usage
 
+from chat import __version__
 from chat.limits import Limits
 from chat.protocol import ChatFactory
 from chat.room import Room
@@ -118,6 +121,11 @@ class Options(usage.Options):
         self["port"].append(endpoint_description(value))
 
     opt_p = opt_port
+
+    def opt_version(self) -> NoReturn:
+        """Show the chatroom version (and Twisted's), and exit."""
+        sys.stdout.write(f"chatroom {__version__} (Twisted {twisted_version})\n")
+        raise SystemExit(0)
 
     def opt_metrics(self, value: str) -> None:
         """

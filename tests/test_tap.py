@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import sys
+
 from twisted.application.service import IServiceMaker
+from twisted.copyright import version as twisted_version
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import CannotListenError
 from twisted.internet.testing import MemoryReactorClock, StringTransport
@@ -13,6 +17,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.server import Site
 from zope.interface.verify import verifyObject
 
+from chat import __version__
 from chat.limits import Limits
 from chat.service import ChatService, ListenFailed
 from chat.tap import Options, makeService
@@ -63,6 +68,17 @@ class PortOptionTests(SynchronousTestCase):
         with self.assertRaises(usage.UsageError) as caught:
             parse("--port", "bogus:1234")
         self.assertIn("bogus:1234", str(caught.exception))
+
+
+class VersionTests(SynchronousTestCase):
+    def test_version(self) -> None:
+        """--version prints the chatroom version, with Twisted's after it, and exits 0."""
+        out = io.StringIO()
+        self.patch(sys, "stdout", out)
+        with self.assertRaises(SystemExit) as raised:
+            parse("--version")
+        self.assertEqual(raised.exception.code, 0)
+        self.assertEqual(out.getvalue(), f"chatroom {__version__} (Twisted {twisted_version})\n")
 
 
 class LimitOptionTests(SynchronousTestCase):

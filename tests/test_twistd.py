@@ -11,7 +11,9 @@ import socket
 import time
 
 import pytest
+from twisted.copyright import version as twisted_version
 
+from chat import __version__
 from tests.wire import (
     RUNNING,
     WAIT,
@@ -141,6 +143,13 @@ def test_bad_description(tmp_path) -> None:
     assert result.returncode != 0
     assert "bogus:1234" in result.stdout.splitlines()[-1]
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_version(tmp_path) -> None:
+    """twistd chatroom --version prints the chatroom version (and Twisted's)."""
+    result = run_twistd("chatroom", "--version", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout == f"chatroom {__version__} (Twisted {twisted_version})\n"
 
 
 def test_help_lists_options(tmp_path) -> None:
