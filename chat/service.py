@@ -10,7 +10,9 @@ a non-zero exit, in the foreground and in background mode alike.
 
 from __future__ import annotations
 
+import os
 import resource
+from collections.abc import Mapping
 from typing import TypeVar
 
 from twisted.application.service import Service
@@ -53,7 +55,34 @@ def raise_open_files_limit() -> int:
     return hard
 
 
-def _reason(failure: Failure) -> str:
+def systemd_problem(environ: Mapping[str, str]) -> str:
+    """
+    Why no socket passed by systemd matched a ``systemd:`` description, from
+    the ``LISTEN_*`` variables (twistd adopts sockets only when all three are
+    set, for this process, and agree).
+    """
+    if "LISTEN_FDS" not in environ:
+        return "no socket passed by systemd (LISTEN_FDS is not set; start it from a .socket unit)"
+    pid = environ.get("LISTEN_PID")
+    if pid != str(os.getpid()):
+        return (
+            "the sockets systemd passed are for another process "
+            f"(LISTEN_PID is {pid or 'not set'}, this is {os.getpid()})"
+        )
+    if "LISTEN_FDNAMES" not in environ:
+        return (
+            "no socket passed by systemd (LISTEN_FDNAMES is not set; it needs systemd 227 or newer)"
+        )
+    return (
+        f"systemd passed no such socket (LISTEN_FDS={environ['LISTEN_FDS']}, "
+        f"LISTEN_FDNAMES={environ['LISTEN_FDNAMES']})"
+    )
+
+
+def _reason(description: str, failure: Failure) -> str:
+    if description.startswith("systemd:") and failure.check(IndexError, KeyError):
+        # Twisted looks the socket up in a list or a dict of what systemd passed.
+        return systemd_problem(os.environ)
     error = getattr(failure.value, "socketError", None) or failure.value
     return getattr(error, "strerror", None) or str(error) or failure.type.__name__
 
@@ -112,7 +141,7 @@ class Listener(Service):
 
     def _listen(self, description: str) -> Deferred[IListeningPort | ListenFailed]:
         def failed(failure: Failure) -> ListenFailed:
-            return ListenFailed(f"cannot listen on {description}: {_reason(failure)}")
+            return ListenFailed(f"cannot listen on {description}: {_reason(description, failure)}")
 
         def listening(port: IListeningPort) -> IListeningPort:
             address = describe_peer(port.getHost())

@@ -145,6 +145,18 @@ def test_bad_description(tmp_path) -> None:
     assert "Traceback" not in result.stdout + result.stderr
 
 
+def test_systemd_port_without_socket_activation(tmp_path) -> None:
+    """A systemd: port with no socket passed: exit 1, one line saying what is missing."""
+    description = "systemd:domain=INET:index=0"
+    result = run_twistd("-n", "--pidfile=", "chatroom", "--port", description, cwd=tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1
+    reason = "no socket passed by systemd (LISTEN_FDS is not set; start it from a .socket unit)"
+    assert output.count(f"cannot listen on {description}: {reason}") == 1
+    assert "Traceback" not in output
+    assert "index out of range" not in output
+
+
 def test_version(tmp_path) -> None:
     """twistd chatroom --version prints the chatroom version (and Twisted's)."""
     result = run_twistd("chatroom", "--version", cwd=tmp_path)
