@@ -3,9 +3,10 @@ The daemon as a twistd service: listen on every endpoint, say so, and at
 shutdown say goodbye to every client before the process ends.  ``Listener``
 is the listening part alone, which the metrics endpoint shares.
 
-Listening happens while twistd starts the service, before the reactor runs,
-so an endpoint that cannot listen stops the daemon there, with one line and
-a non-zero exit, in the foreground and in background mode alike.
+Listening happens before the reactor runs: while twistd starts the service
+in the foreground, and before twistd forks in background mode.  So an
+endpoint that cannot listen stops the daemon there, with one line (the same
+reason in both modes) and exit status 1.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import resource
 from collections.abc import Mapping
 from typing import TypeVar
 
-from twisted.application.service import Service
+from twisted.application.service import IService, Service
 from twisted.internet.defer import Deferred, gatherResults, maybeDeferred
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import IListeningPort, IProtocolFactory, IReactorCore
 from twisted.logger import Logger
+from twisted.python import usage
 from twisted.python.failure import Failure
 
 from chat import lines
@@ -33,10 +35,10 @@ class ListenFailed(SystemExit, Exception):
     """
     An endpoint could not listen; ``str()`` says which and why.
 
-    A ``SystemExit`` with status 1, so that ``twistd -n`` ends with no
-    traceback (the reason is logged once, before); an ``Exception`` too, so
-    that twistd in background mode reports it through its status pipe and
-    the launching command fails as well.
+    A ``SystemExit`` with status 1, so that twistd ends with no traceback
+    (the reason is logged once, before); an ``Exception`` too, so that an
+    endpoint failing after twistd forked (one that listens late) still
+    reaches the launching command through twistd's status pipe.
     """
 
     def __init__(self, reason: str) -> None:
@@ -94,6 +96,23 @@ def _result_now(deferred: Deferred[T]) -> T | None:
     return box[0] if box else None
 
 
+def listen_before_daemonizing(service: IService, options: usage.Options) -> None:
+    """
+    In twistd's background mode, listen at once, in the process that twistd
+    is about to fork: an endpoint that cannot listen then ends that process
+    before it forks, with ``ListenFailed``, and the reason is the one line it
+    prints (critical events go to standard error before logging begins).
+
+    After the fork, a failure would reach the launching process only through
+    twistd's status pipe, which prints it as a bytes repr behind the class
+    path, cut at 100 bytes.  In the foreground twistd starts the service as
+    usual, which listens then.
+    """
+    twistd = options.parent
+    if twistd is not None and not twistd.get("nodaemon", True):
+        service.privilegedStartService()
+
+
 class Listener(Service):
     """
     Listens on each endpoint description with one factory, all or none:
@@ -117,6 +136,11 @@ class Listener(Service):
     def privilegedStartService(self) -> None:
         """Listen now (privileged ports need it), or raise ``ListenFailed``."""
         super().privilegedStartService()
+        if self._listening is None:
+            self.listen()
+
+    def listen(self) -> None:
+        """Listen on every endpoint, or raise ``ListenFailed``."""
         attempts = [self._listen(description) for description in self.descriptions]
         self._listening = gatherResults(attempts).addCallback(self._listened)
         # The usual endpoints (tcp, ssl, unix, systemd) listen at once.
@@ -184,9 +208,9 @@ class ChatService(Listener):
     ) -> None:
         super().__init__(descriptions, factory, reactor)
 
-    def privilegedStartService(self) -> None:
+    def listen(self) -> None:
         log.info(lines.LOG_OPEN_FILES, limit=raise_open_files_limit())
-        super().privilegedStartService()
+        super().listen()
 
     def stopService(self) -> Deferred[None]:
         """Stop listening first, then say goodbye to every client."""

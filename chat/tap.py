@@ -18,7 +18,7 @@ from chat import __version__
 from chat.limits import Limits
 from chat.protocol import ChatFactory
 from chat.room import Room
-from chat.service import ChatService
+from chat.service import ChatService, listen_before_daemonizing
 
 DEFAULT_PORT = "tcp:5050"
 _DEFAULTS = Limits()
@@ -154,4 +154,5 @@ def makeService(options: Options, reactor: IReactorCore | None = None) -> IServi
 
         metrics_service(options["metrics"], factory, reactor).setServiceParent(daemon)
     ChatService(options["port"], factory, reactor).setServiceParent(daemon)
+    listen_before_daemonizing(daemon, options)
     return daemon
