@@ -397,7 +397,7 @@ def test_metrics_port_taken(tmp_path: Path) -> None:
 
 
 def test_json_log() -> None:
-    """twistd --logger chat.jsonlog.observer logs one JSON event per line, fields apart."""
+    """twistd --logger chat.jsonlog.observer logs one JSON event per line: fields, and the text."""
     process = subprocess.Popen(
         twistd_command(
             "--logger", "chat.jsonlog.observer", "-n", "--pidfile=", "chatroom", "--port", LOOPBACK
@@ -427,6 +427,11 @@ def test_json_log() -> None:
         peer.register("soheil")
         joined = event_where(log_namespace="chat.room", name="soheil")
         assert formatEvent(eventFromJSON(json.dumps(joined))) == "soheil is joined to the chatroom!"
+        assert joined["log_text"] == "soheil is joined to the chatroom!"
+        peer.send("hello this is soheil")
+        said = event_where(log_namespace="chat.room", text="hello this is soheil")
+        assert said["log_text"] == "soheil said hello this is soheil"
+        assert formatEvent(eventFromJSON(json.dumps(said))) == said["log_text"]
     finally:
         daemon.stop()
         process.stdout.close()
