@@ -126,6 +126,39 @@ def test_sigusr1_rotates_log(tmp_path: Path) -> None:
     assert "soheil is joined to the chatroom!" in current and "Listening on" not in current
 
 
+def unused_pid() -> int:
+    """A pid no process has: the kernel hands out pids below pid_max only."""
+    try:
+        return int(Path("/proc/sys/kernel/pid_max").read_text())
+    except OSError:
+        pytest.skip("no /proc/sys/kernel/pid_max to find a pid nobody has")
+
+
+def test_stale_pidfile_removed(tmp_path: Path) -> None:
+    """A pidfile whose process is gone does not stop the start: twistd removes it and logs so."""
+    stale = unused_pid()
+    (tmp_path / "chatroom.pid").write_text(str(stale))
+    pid, _ = start_in_background(tmp_path)
+    try:
+        assert pid != stale
+        assert "Removing stale pidfile" in (tmp_path / "chatroom.log").read_text()
+    finally:
+        os.kill(pid, signal.SIGTERM)
+    wait_for_exit(pid)
+
+
+def test_live_pidfile_refused(tmp_path: Path) -> None:
+    """A pidfile naming a live process stops a second start, -n included; --pidfile= does not."""
+    (tmp_path / "twistd.pid").write_text(str(os.getpid()))
+    refused = run_twistd("-n", "chatroom", "--port", LOOPBACK, cwd=tmp_path)
+    assert refused.returncode == 1
+    assert f"Another twistd server is running, PID {os.getpid()}" in refused.stderr
+    with running_daemon(cwd=tmp_path) as daemon:
+        peer = daemon.connect()
+        assert peer.line() == "Please enter your name:"
+        peer.close()
+
+
 SOCKET_FAMILIES = [
     ("INET", socket.AF_INET, "127.0.0.1"),
     ("INET6", socket.AF_INET6, "::1"),
