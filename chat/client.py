@@ -68,6 +68,10 @@ class ClientError(Exception):
     """A session ended badly; the message is the one line the user sees."""
 
 
+class NotConnected(ClientError):
+    """The connection was made but TLS failed on it: it never carried a line."""
+
+
 class Front(Protocol):
     """What the session needs from a front end (the pipe or the terminal)."""
 
@@ -200,7 +204,14 @@ class ChatClient(LineReceiver):
             # input comes at once from an empty pipe).
             self.ended.callback(None)
         else:
-            self.ended.errback(ClientError(describe_loss(reason, self._last_error)))
+            self.ended.errback(self._loss(reason))
+
+    def _loss(self, reason: Failure) -> ClientError:
+        """Why the connection ended, as the user should hear it."""
+        text = describe_loss(reason, self._last_error)
+        if _is_tls_error(reason.value) and not self.heard_from_server:
+            return NotConnected(text)
+        return ClientError(text)
 
 
 def describe_loss(reason: Failure, last_error: str | None = None) -> str:
@@ -441,10 +452,8 @@ async def chat(reactor: object, options: ClientOptions, start_front: StartFront)
     )
     try:
         await client.ended
-    except ClientError as problem:
-        if not client.heard_from_server:
-            raise ClientError(f"cannot connect to {where}: {problem}") from None
-        raise
+    except NotConnected as problem:
+        raise ClientError(f"cannot connect to {where}: {problem}") from None
     finally:
         try:
             await front.close()

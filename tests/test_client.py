@@ -413,14 +413,22 @@ class RunTests(SynchronousTestCase):
         self.assertEqual(self.report, ["the server closed the connection"])
         self.assertTrue(self.front.closed)
 
-    def test_lost_before_any_line(self) -> None:
-        """Closed before the first line (a TLS failure, say) reads as a failed connect."""
+    def test_closed_before_any_line(self) -> None:
+        """A server that accepts and closes at once closed the connection; it was connected."""
         done, _, transport = self.connected()
         transport.loseConnection()
-        self.failureResultOf(done, SystemExit)
+        self.assertEqual(self.failureResultOf(done, SystemExit).value.code, 1)
+        self.assertEqual(self.report, ["the server closed the connection"])
+
+    def test_tls_failure_is_a_failed_connect(self) -> None:
+        """A TLS handshake that fails before any line reads as a failed connect."""
+        done, client, _ = self.connected()
+        reason = SSL.Error([("SSL routines", "", "certificate verify failed")])
+        client.connectionLost(Failure(reason))
+        self.assertEqual(self.failureResultOf(done, SystemExit).value.code, 1)
         self.assertEqual(
             self.report,
-            ["cannot connect to localhost:5050: the server closed the connection"],
+            ["cannot connect to localhost:5050: TLS failure: certificate verify failed"],
         )
 
     def test_interrupt_quits(self) -> None:
