@@ -31,6 +31,7 @@ from cryptography.x509.oid import NameOID
 from prometheus_client.parser import text_string_to_metric_families
 from twisted.logger import eventFromJSON, formatEvent
 from twisted.python.reflect import namedAny
+from twisted.scripts.twistd import ServerOptions
 
 from chat.tap import Options
 from tests.wire import (
@@ -479,6 +480,34 @@ def environment_file() -> dict[str, str]:
             key, _, value = line.partition("=")
             values[key.strip()] = value.strip()
     return values
+
+
+def quick_start_commands() -> list[list[str]]:
+    """Every command in the README's quick start, code blocks and inline code, as argv lists."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    snippets = [line[4:] for line in section.splitlines() if line.startswith("    ")]
+    snippets += re.findall(r"`([^`]+)`", section)
+    return [shlex.split(command) for snippet in snippets for command in snippet.split("&&")]
+
+
+def test_readme_quick_start_commands() -> None:
+    """The quick start makes the venv before installing into it, and its twistd lines parse."""
+    commands = quick_start_commands()
+    venv, activate, install, run = commands[:4]
+    assert venv[:3] == ["python3", "-m", "venv"]
+    assert activate == [".", f"{venv[3]}/bin/activate"]
+    assert install == ["pip", "install", "."]
+    assert run[0] == "twistd"
+    twistd_lines = [c for c in commands if c[:1] == ["twistd"] and "chatroom" in c]
+    assert len(twistd_lines) >= 3
+    for command in twistd_lines:
+        options = ServerOptions()
+        options.parseOptions(command[1:])
+        assert options["nodaemon"]
+        assert options.subCommand == "chatroom"
+        assert options.subOptions["port"][0].startswith("tcp:")
+    assert ["twistd", "-n", "--pidfile=", "chatroom", "--port", "5051"] in twistd_lines
 
 
 def test_environment_file_options() -> None:
