@@ -49,6 +49,9 @@ SERVER_RATE = 5.0
 """... plus one second per this many lines sent: the server's default
 ``--rate`` delays a flood of lines instead of dropping them, and the /quit
 comes last in the queue."""
+PARTIAL_LINE_PAUSE = 0.5
+"""Seconds of silence after which text the server sent without a line
+ending is shown as a line: some servers never end their lines."""
 
 _TAKEN = re.compile(r"\b(taken|in use)\b", re.IGNORECASE)
 
@@ -68,6 +71,10 @@ class ClientError(Exception):
     """A session ended badly; the message is the one line the user sees."""
 
 
+class NotConnected(ClientError):
+    """The connection was made but TLS failed on it: it never carried a line."""
+
+
 class Front(Protocol):
     """What the session needs from a front end (the pipe or the terminal)."""
 
@@ -81,7 +88,8 @@ class Front(Protocol):
 class ChatClient(LineReceiver):
     """
     One chat session: answers the name prompt if told a name, sends the
-    user's lines, shows every server line, and tells how the session ended.
+    user's lines, shows every server line (and text sent with no line
+    ending, once the server pauses), and tells how the session ended.
 
     ``ended`` fires with None after a ``/quit``, or fails with a
     ``ClientError`` when the connection ends any other way.
@@ -114,6 +122,8 @@ class ChatClient(LineReceiver):
         self._last_error: str | None = None
         self._problem: ClientError | None = None
         self._quit_call: IDelayedCall | None = None
+        self._partial_call: IDelayedCall | None = None
+        self._partial_shown = False
         self._closed = False
         self._sent = 0
 
@@ -124,10 +134,41 @@ class ChatClient(LineReceiver):
         for line in backlog:
             show(line)
 
-    def lineReceived(self, line: bytes) -> None:
+    def dataReceived(self, data: bytes) -> None:
+        """Each line as it ends; text with no line ending once the server pauses."""
+        self._cancel_partial()
+        if self._partial_shown:
+            # A line ending right after a part shown already ends that line.
+            self._partial_shown = False
+            for ending in (b"\r\n", b"\n"):
+                if data.startswith(ending):
+                    data = data[len(ending) :]
+                    break
+        super().dataReceived(data)
+        if data and not data.endswith(self.delimiter) and not self.transport.disconnecting:
+            self._partial_call = self.clock.callLater(PARTIAL_LINE_PAUSE, self._show_partial)
+
+    def _show_partial(self) -> None:
+        """The server paused in mid-line: what it sent of the line is a line."""
+        self._partial_call = None
+        rest = self.clearLineBuffer()
+        if rest:
+            self._partial_shown = True
+            self.lineReceived(rest)
+
+    def _cancel_partial(self) -> None:
+        if self._partial_call is not None and self._partial_call.active():
+            self._partial_call.cancel()
+        self._partial_call = None
+
+    def _show_line(self, line: bytes) -> str:
         self.heard_from_server = True
         text = clean(line.rstrip(b"\r").decode("utf-8", "replace"))
         self._show(text)
+        return text
+
+    def lineReceived(self, line: bytes) -> None:
+        text = self._show_line(line)
         if self.registered:
             return
         if text == WELCOME:
@@ -190,6 +231,11 @@ class ChatClient(LineReceiver):
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         self._closed = True
+        self._cancel_partial()
+        rest = self.clearLineBuffer()
+        if rest and self._problem is None:
+            # The last text the server sent, with no line ending after it.
+            self._show_line(rest)
         if self._quit_call is not None and self._quit_call.active():
             self._quit_call.cancel()
         self._quit_call = None
@@ -200,7 +246,14 @@ class ChatClient(LineReceiver):
             # input comes at once from an empty pipe).
             self.ended.callback(None)
         else:
-            self.ended.errback(ClientError(describe_loss(reason, self._last_error)))
+            self.ended.errback(self._loss(reason))
+
+    def _loss(self, reason: Failure) -> ClientError:
+        """Why the connection ended, as the user should hear it."""
+        text = describe_loss(reason, self._last_error)
+        if _is_tls_error(reason.value) and not self.heard_from_server:
+            return NotConnected(text)
+        return ClientError(text)
 
 
 def describe_loss(reason: Failure, last_error: str | None = None) -> str:
@@ -441,10 +494,8 @@ async def chat(reactor: object, options: ClientOptions, start_front: StartFront)
     )
     try:
         await client.ended
-    except ClientError as problem:
-        if not client.heard_from_server:
-            raise ClientError(f"cannot connect to {where}: {problem}") from None
-        raise
+    except NotConnected as problem:
+        raise ClientError(f"cannot connect to {where}: {problem}") from None
     finally:
         try:
             await front.close()

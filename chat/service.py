@@ -3,23 +3,26 @@ The daemon as a twistd service: listen on every endpoint, say so, and at
 shutdown say goodbye to every client before the process ends.  ``Listener``
 is the listening part alone, which the metrics endpoint shares.
 
-Listening happens while twistd starts the service, before the reactor runs,
-so an endpoint that cannot listen stops the daemon there, with one line and
-a non-zero exit, in the foreground and in background mode alike. Before
-that, the clients the open files limit has room for cap --max-clients
-(chat/openfiles.py).
+Listening happens before the reactor runs: while twistd starts the service
+in the foreground, and before twistd forks in background mode.  So an
+endpoint that cannot listen stops the daemon there, with one line (the same
+reason in both modes) and exit status 1. Before that, the clients the open
+files limit has room for cap --max-clients (chat/openfiles.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
+from collections.abc import Mapping
 from typing import TypeVar
 
-from twisted.application.service import Service
+from twisted.application.service import IService, Service
 from twisted.internet.defer import Deferred, gatherResults, maybeDeferred
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import IListeningPort, IProtocolFactory, IReactorCore
 from twisted.logger import Logger
+from twisted.python import usage
 from twisted.python.failure import Failure
 
 from chat import lines
@@ -36,10 +39,10 @@ class ListenFailed(SystemExit, Exception):
     """
     An endpoint could not listen; ``str()`` says which and why.
 
-    A ``SystemExit`` with status 1, so that ``twistd -n`` ends with no
-    traceback (the reason is logged once, before); an ``Exception`` too, so
-    that twistd in background mode reports it through its status pipe and
-    the launching command fails as well.
+    A ``SystemExit`` with status 1, so that twistd ends with no traceback
+    (the reason is logged once, before); an ``Exception`` too, so that an
+    endpoint failing after twistd forked (one that listens late) still
+    reaches the launching command through twistd's status pipe.
     """
 
     def __init__(self, reason: str) -> None:
@@ -47,7 +50,34 @@ class ListenFailed(SystemExit, Exception):
         self.code = 1
 
 
-def _reason(failure: Failure) -> str:
+def systemd_problem(environ: Mapping[str, str]) -> str:
+    """
+    Why no socket passed by systemd matched a ``systemd:`` description, from
+    the ``LISTEN_*`` variables (twistd adopts sockets only when all three are
+    set, for this process, and agree).
+    """
+    if "LISTEN_FDS" not in environ:
+        return "no socket passed by systemd (LISTEN_FDS is not set; start it from a .socket unit)"
+    pid = environ.get("LISTEN_PID")
+    if pid != str(os.getpid()):
+        return (
+            "the sockets systemd passed are for another process "
+            f"(LISTEN_PID is {pid or 'not set'}, this is {os.getpid()})"
+        )
+    if "LISTEN_FDNAMES" not in environ:
+        return (
+            "no socket passed by systemd (LISTEN_FDNAMES is not set; it needs systemd 227 or newer)"
+        )
+    return (
+        f"systemd passed no such socket (LISTEN_FDS={environ['LISTEN_FDS']}, "
+        f"LISTEN_FDNAMES={environ['LISTEN_FDNAMES']})"
+    )
+
+
+def _reason(description: str, failure: Failure) -> str:
+    if description.startswith("systemd:") and failure.check(IndexError, KeyError):
+        # Twisted looks the socket up in a list or a dict of what systemd passed.
+        return systemd_problem(os.environ)
     error = getattr(failure.value, "socketError", None) or failure.value
     return getattr(error, "strerror", None) or str(error) or failure.type.__name__
 
@@ -57,6 +87,23 @@ def _result_now(deferred: Deferred[T]) -> T | None:
     box: list[T] = []
     deferred.addCallback(lambda result: (box.append(result), result)[1])
     return box[0] if box else None
+
+
+def listen_before_daemonizing(service: IService, options: usage.Options) -> None:
+    """
+    In twistd's background mode, listen at once, in the process that twistd
+    is about to fork: an endpoint that cannot listen then ends that process
+    before it forks, with ``ListenFailed``, and the reason is the one line it
+    prints (critical events go to standard error before logging begins).
+
+    After the fork, a failure would reach the launching process only through
+    twistd's status pipe, which prints it as a bytes repr behind the class
+    path, cut at 100 bytes.  In the foreground twistd starts the service as
+    usual, which listens then.
+    """
+    twistd = options.parent
+    if twistd is not None and not twistd.get("nodaemon", True):
+        service.privilegedStartService()
 
 
 class Listener(Service):
@@ -82,6 +129,11 @@ class Listener(Service):
     def privilegedStartService(self) -> None:
         """Listen now (privileged ports need it), or raise ``ListenFailed``."""
         super().privilegedStartService()
+        if self._listening is None:
+            self.listen()
+
+    def listen(self) -> None:
+        """Listen on every endpoint, or raise ``ListenFailed``."""
         attempts = [self._listen(description) for description in self.descriptions]
         self._listening = gatherResults(attempts).addCallback(self._listened)
         # The usual endpoints (tcp, ssl, unix, systemd) listen at once.
@@ -113,7 +165,7 @@ class Listener(Service):
             try:
                 renew_certificate(self.reactor, description, port)
             except Exception as problem:
-                reason = _reason(Failure(problem))
+                reason = _reason(description, Failure(problem))
                 if isinstance(problem, OSError) and problem.filename:
                     reason = f"{reason}: {problem.filename}"
                 log.error(lines.LOG_TLS_NOT_RENEWED, description=description, reason=reason)
@@ -123,7 +175,7 @@ class Listener(Service):
 
     def _listen(self, description: str) -> Deferred[IListeningPort | ListenFailed]:
         def failed(failure: Failure) -> ListenFailed:
-            return ListenFailed(f"cannot listen on {description}: {_reason(failure)}")
+            return ListenFailed(f"cannot listen on {description}: {_reason(description, failure)}")
 
         def listening(port: IListeningPort) -> IListeningPort:
             address = describe_peer(port.getHost())
@@ -168,9 +220,9 @@ class ChatService(Listener):
     ) -> None:
         super().__init__(descriptions, factory, reactor)
 
-    def privilegedStartService(self) -> None:
+    def listen(self) -> None:
         self.fit_open_files(raise_open_files_limit(), open_now())
-        super().privilegedStartService()
+        super().listen()
 
     def stopService(self) -> Deferred[None]:
         """Stop listening first, then say goodbye to every client."""

@@ -4,18 +4,21 @@ The twistd plugin's options and ``makeService``: ``twistd chatroom --help``.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
-from typing import ClassVar
+from typing import ClassVar, NoReturn
 
 from twisted.application.service import IService, MultiService
+from twisted.copyright import version as twisted_version
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import IReactorCore
 from twisted.python import usage
 
+from chat import __version__
 from chat.factory import ChatFactory
 from chat.limits import Limits
 from chat.room import Room
-from chat.service import ChatService, Listener
+from chat.service import ChatService, Listener, listen_before_daemonizing
 from chat.signals import SignalService
 
 DEFAULT_PORT = "tcp:5050"
@@ -147,6 +150,11 @@ class Options(usage.Options):
 
     opt_p = opt_port
 
+    def opt_version(self) -> NoReturn:
+        """Show the chatroom version (and Twisted's), and exit."""
+        sys.stdout.write(f"chatroom {__version__} (Twisted {twisted_version})\n")
+        raise SystemExit(0)
+
     def opt_metrics(self, value: str) -> None:
         """
         Serve Prometheus metrics at http://ENDPOINT/metrics, e.g.
@@ -183,4 +191,5 @@ def makeService(options: Options, reactor: IReactorCore | None = None) -> IServi
         SignalService(reactor, listeners).setServiceParent(daemon)
     for listener in listeners:
         listener.setServiceParent(daemon)
+    listen_before_daemonizing(daemon, options)
     return daemon

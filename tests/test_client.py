@@ -21,6 +21,7 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from chat.client import (
+    PARTIAL_LINE_PAUSE,
     ChatClient,
     ClientError,
     ClientOptions,
@@ -80,6 +81,54 @@ class SessionTests(SynchronousTestCase):
         for byte in f"ali: {SALAM}\r\n".encode():
             client.dataReceived(bytes([byte]))
         self.assertEqual(self.shown, [f"ali: {SALAM}"])
+
+    def test_partial_line_shown_after_a_pause(self) -> None:
+        """Text with no line ending is shown as a line after half a second of silence."""
+        client, _ = self.session()
+        client.dataReceived(b"Enter your name: ")
+        self.clock.advance(PARTIAL_LINE_PAUSE - 0.01)
+        self.assertEqual(self.shown, [])
+        self.clock.advance(0.01)
+        self.assertEqual(self.shown, ["Enter your name: "])
+        client.dataReceived(f"ali: {SALAM}".encode())
+        self.clock.advance(PARTIAL_LINE_PAUSE)
+        self.assertEqual(self.shown, ["Enter your name: ", f"ali: {SALAM}"])
+
+    def test_more_text_restarts_the_pause(self) -> None:
+        """Text that keeps coming is not cut: the pause counts from the last bytes."""
+        client, _ = self.session()
+        for piece in (b"hel", b"lo th", b"ere"):
+            client.dataReceived(piece)
+            self.clock.advance(PARTIAL_LINE_PAUSE - 0.1)
+        self.assertEqual(self.shown, [])
+        self.clock.advance(0.1)
+        self.assertEqual(self.shown, ["hello there"])
+
+    def test_whole_lines_wait_for_nothing(self) -> None:
+        """Lines that end leave no timer behind; a line split at its CR still shows once."""
+        client, _ = self.session()
+        client.dataReceived(b"ali: hi\r\nhasan: hi\r")
+        client.dataReceived(b"\n")
+        self.assertEqual(self.shown, ["ali: hi", "hasan: hi"])
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_line_ending_after_a_shown_part(self) -> None:
+        """The line ending that follows a part already shown ends it, with no empty line."""
+        client, _ = self.session()
+        client.dataReceived(b"ali: slow")
+        self.clock.advance(PARTIAL_LINE_PAUSE)
+        client.dataReceived(b"\r\nali: next\r\n")
+        self.assertEqual(self.shown, ["ali: slow", "ali: next"])
+
+    def test_partial_line_shown_at_close(self) -> None:
+        """Text with no line ending just before the server closes is still shown."""
+        client, transport = self.session()
+        client.dataReceived(b"Goodbye")
+        transport.loseConnection()
+        self.assertEqual(self.shown, ["Goodbye"])
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+        problem = self.failureResultOf(client.ended, ClientError)
+        self.assertEqual(str(problem.value), "the server closed the connection")
 
     def test_invalid_utf8_replaced(self) -> None:
         """Bytes that are not UTF-8 become U+FFFD instead of ending the session."""
@@ -310,6 +359,13 @@ class PipeFrontTests(SynchronousTestCase):
         self.assertEqual(self.network.value(), b"soheil\nbye\n/quit\n")
         self.assertTrue(self.client.quitting)
 
+    def test_partial_line_printed_after_a_pause(self) -> None:
+        """Text from the server with no line ending is printed as a line after the pause."""
+        self.client.dataReceived(b"Please enter your name: ")
+        self.assertEqual(self.stdio.value(), b"")
+        self.clock.advance(PARTIAL_LINE_PAUSE)
+        self.assertEqual(self.stdio.value(), b"Please enter your name: \n")
+
     def test_close_flushes(self) -> None:
         """Closing the front end waits for standard output to be closed."""
         closed = self.front.close()
@@ -413,14 +469,22 @@ class RunTests(SynchronousTestCase):
         self.assertEqual(self.report, ["the server closed the connection"])
         self.assertTrue(self.front.closed)
 
-    def test_lost_before_any_line(self) -> None:
-        """Closed before the first line (a TLS failure, say) reads as a failed connect."""
+    def test_closed_before_any_line(self) -> None:
+        """A server that accepts and closes at once closed the connection; it was connected."""
         done, _, transport = self.connected()
         transport.loseConnection()
-        self.failureResultOf(done, SystemExit)
+        self.assertEqual(self.failureResultOf(done, SystemExit).value.code, 1)
+        self.assertEqual(self.report, ["the server closed the connection"])
+
+    def test_tls_failure_is_a_failed_connect(self) -> None:
+        """A TLS handshake that fails before any line reads as a failed connect."""
+        done, client, _ = self.connected()
+        reason = SSL.Error([("SSL routines", "", "certificate verify failed")])
+        client.connectionLost(Failure(reason))
+        self.assertEqual(self.failureResultOf(done, SystemExit).value.code, 1)
         self.assertEqual(
             self.report,
-            ["cannot connect to localhost:5050: the server closed the connection"],
+            ["cannot connect to localhost:5050: TLS failure: certificate verify failed"],
         )
 
     def test_interrupt_quits(self) -> None:
@@ -584,6 +648,14 @@ class TerminalTests(SynchronousTestCase):
         self.client.dataReceived(b"ali: hi\r\n")
         self.assertEqual(self.network.value(), b"hello\n")
         self.assertEqual(self.lines(), ["> hello", "ali: hi", "> "])
+
+    def test_partial_line_above_typed_text(self) -> None:
+        """Text with no line ending goes above the input line after the pause, like a line."""
+        self.type(b"hel")
+        self.client.dataReceived(b"soheil: hi")
+        self.assertEqual(self.lines(), ["> hel"])
+        self.clock.advance(PARTIAL_LINE_PAUSE)
+        self.assertEqual(self.lines(), ["soheil: hi", "> hel"])
 
     def test_history(self) -> None:
         """The up arrow brings back the line sent before."""

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 
-from tests.wire import Daemon, child_environment, running_daemon
+from tests.wire import Daemon, LineReader, child_environment, running_daemon
 
 TIMEOUT = 15.0
 CLIENT = [sys.executable, "-c", "from chat.client import main; main()"]
@@ -110,6 +110,40 @@ def test_server_shutdown_exit_1() -> None:
                 process.wait()
     assert process.returncode == 1
     assert out.decode().splitlines()[-1] == "Server is shutting down. Goodbye!"
+    assert err.decode().splitlines() == ["chatroom-client: the server closed the connection"]
+
+
+def test_server_without_line_endings() -> None:
+    """A server that never ends its lines: each text shows once it pauses; its close is named."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(TIMEOUT)
+        process = subprocess.Popen(
+            [*CLIENT, "127.0.0.1", str(listener.getsockname()[1])],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=child_environment(),
+        )
+        try:
+            server, _ = listener.accept()
+            printed = LineReader(process.stdout.fileno(), b"\n")
+            with server:
+                server.settimeout(TIMEOUT)
+                server.sendall(b"Enter your name: ")
+                assert printed.line(TIMEOUT) == "Enter your name: "
+                process.stdin.write(b"soheil\n")
+                process.stdin.flush()
+                assert server.recv(100) == b"soheil\n"
+                server.sendall(b"Welcome soheil")
+                assert printed.line(TIMEOUT) == "Welcome soheil"
+            _, err = process.communicate(timeout=TIMEOUT)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert process.returncode == 1
     assert err.decode().splitlines() == ["chatroom-client: the server closed the connection"]
 
 

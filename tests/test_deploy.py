@@ -25,6 +25,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from twisted.logger import eventFromJSON, formatEvent
 from twisted.python.reflect import namedAny
+from twisted.scripts.twistd import ServerOptions
 
 from chat.tap import Options
 from tests.certificates import make_certificates
@@ -140,6 +141,39 @@ def test_sighup_in_background_mode(tmp_path: Path) -> None:
     log = (tmp_path / "chatroom.log").read_text()
     assert "SIGHUP: no ssl: endpoint, no certificate to reload" in log
     assert "Traceback" not in log
+
+
+def unused_pid() -> int:
+    """A pid no process has: the kernel hands out pids below pid_max only."""
+    try:
+        return int(Path("/proc/sys/kernel/pid_max").read_text())
+    except OSError:
+        pytest.skip("no /proc/sys/kernel/pid_max to find a pid nobody has")
+
+
+def test_stale_pidfile_removed(tmp_path: Path) -> None:
+    """A pidfile whose process is gone does not stop the start: twistd removes it and logs so."""
+    stale = unused_pid()
+    (tmp_path / "chatroom.pid").write_text(str(stale))
+    pid, _ = start_in_background(tmp_path)
+    try:
+        assert pid != stale
+        assert "Removing stale pidfile" in (tmp_path / "chatroom.log").read_text()
+    finally:
+        os.kill(pid, signal.SIGTERM)
+    wait_for_exit(pid)
+
+
+def test_live_pidfile_refused(tmp_path: Path) -> None:
+    """A pidfile naming a live process stops a second start, -n included; --pidfile= does not."""
+    (tmp_path / "twistd.pid").write_text(str(os.getpid()))
+    refused = run_twistd("-n", "chatroom", "--port", LOOPBACK, cwd=tmp_path)
+    assert refused.returncode == 1
+    assert f"Another twistd server is running, PID {os.getpid()}" in refused.stderr
+    with running_daemon(cwd=tmp_path) as daemon:
+        peer = daemon.connect()
+        assert peer.line() == "Please enter your name:"
+        peer.close()
 
 
 SOCKET_FAMILIES = [
@@ -430,7 +464,7 @@ def test_metrics_port_taken(tmp_path: Path) -> None:
 
 
 def test_json_log() -> None:
-    """twistd --logger chat.jsonlog.observer logs one JSON event per line, fields apart."""
+    """twistd --logger chat.jsonlog.observer logs one JSON event per line: fields, and the text."""
     process = subprocess.Popen(
         twistd_command(
             "--logger", "chat.jsonlog.observer", "-n", "--pidfile=", "chatroom", "--port", LOOPBACK
@@ -460,6 +494,11 @@ def test_json_log() -> None:
         peer.register("soheil")
         joined = event_where(log_namespace="chat.room", name="soheil")
         assert formatEvent(eventFromJSON(json.dumps(joined))) == "soheil is joined to the chatroom!"
+        assert joined["log_text"] == "soheil is joined to the chatroom!"
+        peer.send("hello this is soheil")
+        said = event_where(log_namespace="chat.room", text="hello this is soheil")
+        assert said["log_text"] == "soheil said hello this is soheil"
+        assert formatEvent(eventFromJSON(json.dumps(said))) == said["log_text"]
     finally:
         daemon.stop()
         process.stdout.close()
@@ -474,6 +513,34 @@ def environment_file() -> dict[str, str]:
             key, _, value = line.partition("=")
             values[key.strip()] = value.strip()
     return values
+
+
+def quick_start_commands() -> list[list[str]]:
+    """Every command in the README's quick start, code blocks and inline code, as argv lists."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    snippets = [line[4:] for line in section.splitlines() if line.startswith("    ")]
+    snippets += re.findall(r"`([^`]+)`", section)
+    return [shlex.split(command) for snippet in snippets for command in snippet.split("&&")]
+
+
+def test_readme_quick_start_commands() -> None:
+    """The quick start makes the venv before installing into it, and its twistd lines parse."""
+    commands = quick_start_commands()
+    venv, activate, install, run = commands[:4]
+    assert venv[:3] == ["python3", "-m", "venv"]
+    assert activate == [".", f"{venv[3]}/bin/activate"]
+    assert install == ["pip", "install", "."]
+    assert run[0] == "twistd"
+    twistd_lines = [c for c in commands if c[:1] == ["twistd"] and "chatroom" in c]
+    assert len(twistd_lines) >= 3
+    for command in twistd_lines:
+        options = ServerOptions()
+        options.parseOptions(command[1:])
+        assert options["nodaemon"]
+        assert options.subCommand == "chatroom"
+        assert options.subOptions["port"][0].startswith("tcp:")
+    assert ["twistd", "-n", "--pidfile=", "chatroom", "--port", "5051"] in twistd_lines
 
 
 def test_environment_file_options() -> None:

@@ -40,6 +40,18 @@ def test_wheel_contents(wheel: Path) -> None:
     assert "twisted/plugins/__init__.py" not in names
 
 
+def test_license(wheel: Path) -> None:
+    """The wheel carries the MIT LICENSE file and names it in its metadata."""
+    archive = zipfile.ZipFile(wheel)
+    names = archive.namelist()
+    (license_file,) = [n for n in names if ".dist-info/" in n and n.endswith("/LICENSE")]
+    assert archive.read(license_file).decode().startswith("MIT License\n")
+    (metadata,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+    fields = archive.read(metadata).decode().split("\n\n", 1)[0].splitlines()
+    assert "License: MIT" in fields
+    assert "License-File: LICENSE" in fields
+
+
 def test_console_scripts(wheel: Path) -> None:
     """The wheel declares the client and the benchmark commands."""
     archive = zipfile.ZipFile(wheel)

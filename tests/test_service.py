@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 from twisted.internet.error import CannotListenError
 from twisted.internet.testing import MemoryReactorClock
 from twisted.logger import capturedLogs
 from twisted.trial.unittest import SynchronousTestCase
 
 from chat.limits import CLOSE_GRACE
-from chat.service import ChatService, ListenFailed
+from chat.service import ChatService, ListenFailed, systemd_problem
 from tests.harness import Harness
 
 RUNNING = "Server is Running and waiting for connections..."
@@ -169,4 +171,41 @@ class UnbuildableEndpointTests(SynchronousTestCase):
         self.assertTrue(
             str(caught.exception).startswith("cannot listen on ssl:5443:privateKey="),
             str(caught.exception),
+        )
+
+
+class SystemdTests(SynchronousTestCase):
+    def test_no_socket_passed(self) -> None:
+        """A systemd: port outside socket activation says what is missing, in one line."""
+        self.patch(os, "environ", {})
+        service = ChatService(
+            ["systemd:domain=INET:index=0"], Harness().factory, MemoryReactorClock()
+        )
+        with capturedLogs() as events, self.assertRaises(ListenFailed) as caught:
+            service.startService()
+        reason = (
+            "cannot listen on systemd:domain=INET:index=0: no socket passed by systemd "
+            "(LISTEN_FDS is not set; start it from a .socket unit)"
+        )
+        self.assertEqual(str(caught.exception), reason)
+        self.assertIn(reason, logged(events))
+
+    def test_what_is_wrong_with_the_variables(self) -> None:
+        """Each way the LISTEN_* variables fail to hand over a socket is named."""
+        this = str(os.getpid())
+        self.assertEqual(
+            [
+                systemd_problem({"LISTEN_FDS": "1", "LISTEN_PID": "1"}),
+                systemd_problem({"LISTEN_FDS": "1", "LISTEN_PID": this}),
+                systemd_problem(
+                    {"LISTEN_FDS": "1", "LISTEN_PID": this, "LISTEN_FDNAMES": "chatroom.socket"}
+                ),
+            ],
+            [
+                "the sockets systemd passed are for another process "
+                f"(LISTEN_PID is 1, this is {this})",
+                "no socket passed by systemd "
+                "(LISTEN_FDNAMES is not set; it needs systemd 227 or newer)",
+                "systemd passed no such socket (LISTEN_FDS=1, LISTEN_FDNAMES=chatroom.socket)",
+            ],
         )

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import io
+import sys
+
 from twisted.application.service import IServiceMaker
+from twisted.copyright import version as twisted_version
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import CannotListenError
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.logger import capturedLogs
 from twisted.plugin import IPlugin, getPlugins
 from twisted.python import usage
+from twisted.scripts.twistd import ServerOptions
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.server import Site
 from zope.interface.verify import verifyObject
 
+from chat import __version__
 from chat.limits import Limits
 from chat.service import ChatService, ListenFailed
 from chat.tap import Options, makeService
@@ -22,6 +28,13 @@ def parse(*arguments: str) -> Options:
     options = Options()
     options.parseOptions(list(arguments))
     return options
+
+
+def parse_as_twistd(*arguments: str) -> Options:
+    """The chatroom options as twistd parses them, after its own (``options.parent``)."""
+    twistd = ServerOptions()
+    twistd.parseOptions(list(arguments))
+    return twistd.subOptions
 
 
 class PluginTests(SynchronousTestCase):
@@ -63,6 +76,17 @@ class PortOptionTests(SynchronousTestCase):
         with self.assertRaises(usage.UsageError) as caught:
             parse("--port", "bogus:1234")
         self.assertIn("bogus:1234", str(caught.exception))
+
+
+class VersionTests(SynchronousTestCase):
+    def test_version(self) -> None:
+        """--version prints the chatroom version, with Twisted's after it, and exits 0."""
+        out = io.StringIO()
+        self.patch(sys, "stdout", out)
+        with self.assertRaises(SystemExit) as raised:
+            parse("--version")
+        self.assertEqual(raised.exception.code, 0)
+        self.assertEqual(out.getvalue(), f"chatroom {__version__} (Twisted {twisted_version})\n")
 
 
 class LimitOptionTests(SynchronousTestCase):
@@ -179,3 +203,31 @@ class MakeServiceTests(SynchronousTestCase):
         self.assertEqual(str(caught.exception), reason)
         self.assertIn(reason, [e["log_format"].format(**e) for e in events])
         self.assertEqual(reactor.tcpServers, [])
+
+    def test_background_mode_listens_before_the_fork(self) -> None:
+        """In twistd's background mode every endpoint listens in makeService, once."""
+        reactor = MemoryReactorClock()
+        options = parse_as_twistd("--pidfile", "x.pid", "chatroom", "--port", "5050")
+        service = makeService(options, reactor)
+        self.assertEqual([p[0] for p in reactor.tcpServers], [5050])
+        with capturedLogs() as events:
+            service.privilegedStartService()
+            service.startService()
+        self.assertEqual([p[0] for p in reactor.tcpServers], [5050])
+        formatted = [e["log_format"].format(**e) for e in events]
+        self.assertEqual(formatted, ["Server is Running and waiting for connections..."])
+
+    def test_background_mode_port_taken(self) -> None:
+        """In background mode a port that cannot listen fails makeService, before the fork."""
+        options = parse_as_twistd("chatroom", "--port", "5050", "--metrics", "9100")
+        with self.assertRaises(ListenFailed) as caught:
+            makeService(options, BusyReactor())
+        self.assertEqual(str(caught.exception), "cannot listen on tcp:9100: Address already in use")
+
+    def test_foreground_listens_when_started(self) -> None:
+        """With twistd -n nothing listens until twistd starts the service."""
+        reactor = MemoryReactorClock()
+        service = makeService(parse_as_twistd("-n", "chatroom", "--port", "5050"), reactor)
+        self.assertEqual(reactor.tcpServers, [])
+        service.privilegedStartService()
+        self.assertEqual([p[0] for p in reactor.tcpServers], [5050])

@@ -11,7 +11,9 @@ import socket
 import time
 
 import pytest
+from twisted.copyright import version as twisted_version
 
+from chat import __version__
 from tests.wire import (
     RUNNING,
     WAIT,
@@ -191,18 +193,16 @@ def test_port_taken(taken_port: int, tmp_path) -> None:
 
 
 def test_port_taken_in_background_mode(taken_port: int, tmp_path) -> None:
-    """In background mode too, the launching twistd exits non-zero."""
+    """In background mode the launching twistd prints the reason alone and exits 1, not forking."""
     description = f"tcp:{taken_port}:interface=127.0.0.1"
     result = run_twistd(
         "--pidfile", "chatroom.pid", "--logfile", "chatroom.log",
         "chatroom", "--port", description,
         cwd=tmp_path,
     )  # fmt: skip
-    assert result.returncode != 0
-    assert "cannot listen on" in result.stderr
-    log = (tmp_path / "chatroom.log").read_text()
-    assert f"cannot listen on {description}: Address already in use" in log
-    assert RUNNING not in log
+    assert result.returncode == 1
+    assert result.stderr == f"cannot listen on {description}: Address already in use\n"
+    assert result.stdout == ""
     assert not (tmp_path / "chatroom.pid").exists()
 
 
@@ -212,6 +212,25 @@ def test_bad_description(tmp_path) -> None:
     assert result.returncode != 0
     assert "bogus:1234" in result.stdout.splitlines()[-1]
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_systemd_port_without_socket_activation(tmp_path) -> None:
+    """A systemd: port with no socket passed: exit 1, one line saying what is missing."""
+    description = "systemd:domain=INET:index=0"
+    result = run_twistd("-n", "--pidfile=", "chatroom", "--port", description, cwd=tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1
+    reason = "no socket passed by systemd (LISTEN_FDS is not set; start it from a .socket unit)"
+    assert output.count(f"cannot listen on {description}: {reason}") == 1
+    assert "Traceback" not in output
+    assert "index out of range" not in output
+
+
+def test_version(tmp_path) -> None:
+    """twistd chatroom --version prints the chatroom version (and Twisted's)."""
+    result = run_twistd("chatroom", "--version", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout == f"chatroom {__version__} (Twisted {twisted_version})\n"
 
 
 def test_help_lists_options(tmp_path) -> None:
