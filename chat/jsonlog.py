@@ -6,10 +6,8 @@ Each event is one JSON object on one line (no RFC 7464 record separator,
 which most shippers do not expect), with its fields kept apart: a join is
 ``{"log_format": "{name} is joined to the chatroom!", "name": "soheil", ...}``,
 so nothing has to parse the text back.  The rendered message rides along as
-``log_text`` (``"soheil is joined to the chatroom!"``) for whoever greps;
-``text`` would clash with the field of the "said" event.  Twisted's own
-events from its older logging API already carry ``log_text``, with the same
-meaning.  ``twisted.logger.eventsFromJSONLogFile`` reads the lines back (with
+``text`` (``"soheil is joined to the chatroom!"``) for whoever greps.
+``twisted.logger.eventsFromJSONLogFile`` reads the lines back (with
 ``recordSeparator=""``).
 """
 
@@ -22,7 +20,7 @@ from twisted.logger import FileLogObserver, LogEvent, eventAsJSON, formatEvent
 
 def as_json_line(event: LogEvent) -> str:
     """One event as a line of JSON: its fields, and the message rendered."""
-    return eventAsJSON({**event, "log_text": formatEvent(event)}) + "\n"
+    return eventAsJSON({**event, "text": formatEvent(event)}) + "\n"
 
 
 def observer() -> FileLogObserver:

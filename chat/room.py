@@ -174,7 +174,7 @@ class Room:
         line = lines.said(member.name, text)
         self._remember(line)
         self._queue(member, None, lines.encode(line), member)
-        log.info(lines.LOG_SAID, name=member.name, text=text)
+        log.info(lines.LOG_SAID, name=member.name, words=text)
 
     def act(self, member: Member, action: str) -> None:
         """An action (``/me``) from a member to everyone else."""

@@ -494,11 +494,11 @@ def test_json_log() -> None:
         peer.register("soheil")
         joined = event_where(log_namespace="chat.room", name="soheil")
         assert formatEvent(eventFromJSON(json.dumps(joined))) == "soheil is joined to the chatroom!"
-        assert joined["log_text"] == "soheil is joined to the chatroom!"
+        assert joined["text"] == "soheil is joined to the chatroom!"
         peer.send("hello this is soheil")
-        said = event_where(log_namespace="chat.room", text="hello this is soheil")
-        assert said["log_text"] == "soheil said hello this is soheil"
-        assert formatEvent(eventFromJSON(json.dumps(said))) == said["log_text"]
+        said = event_where(log_namespace="chat.room", words="hello this is soheil")
+        assert said["text"] == "soheil said hello this is soheil"
+        assert formatEvent(eventFromJSON(json.dumps(said))) == said["text"]
     finally:
         daemon.stop()
         process.stdout.close()
