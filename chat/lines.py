@@ -2,7 +2,8 @@
 Every line the server writes, to its clients and to its log, in one place.
 
 The wording comes from the classic socket chatroom this daemon grew out of;
-``../SPEC.md`` (shared with the project) is the contract for each of them.
+``docs/protocol.md`` lists every line a client gets, and when; the README
+shows the log.
 """
 
 from __future__ import annotations

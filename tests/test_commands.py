@@ -1,4 +1,4 @@
-"""SPEC §4: the slash commands, what the user gets and what others get."""
+"""docs/protocol.md §4: the slash commands, what the user gets and what others get."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """
-A crowd of hostile clients against a real daemon (SPEC §1, §3, §5): garbage
+A crowd of hostile clients against a real daemon (docs/protocol.md §1, §3, §5): garbage
 bytes, a reset mid-line, a half-closed socket, a client that never reads, a
 flood, and a slowloris that never finishes its name. Three well-behaved
 friends chat all the while; each must get every message of the others, in

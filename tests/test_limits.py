@@ -1,4 +1,4 @@
-"""SPEC §5: flood control is a token bucket per client."""
+"""docs/protocol.md §5: flood control is a token bucket per client."""
 
 from dataclasses import asdict
 

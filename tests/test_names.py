@@ -1,4 +1,4 @@
-"""SPEC §2: what a valid name is, and when two names are the same."""
+"""docs/protocol.md §2: what a valid name is, and when two names are the same."""
 
 from __future__ import annotations
 

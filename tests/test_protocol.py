@@ -1,4 +1,4 @@
-"""SPEC §1 and §5: framing, hostile input, flood control, slow readers, limits."""
+"""docs/protocol.md §1 and §5: framing, hostile input, flood control, slow readers, limits."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC §6 and §7: listening, the running line, failing to listen, shutdown."""
+"""Listening, the running line, failing to listen, and shutdown (docs/protocol.md §6)."""
 
 from __future__ import annotations
 

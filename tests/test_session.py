@@ -1,4 +1,4 @@
-"""SPEC §2 and §3: registration, messages, leaving, and the timeouts."""
+"""docs/protocol.md §2 and §3: registration, messages, leaving, and the timeouts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC §5 and §8: the twistd plugin, its options and makeService."""
+"""The twistd plugin, its options (docs/protocol.md §5) and makeService."""
 
 from __future__ import annotations
 

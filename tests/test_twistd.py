@@ -1,6 +1,7 @@
 """
-End to end: a real ``twistd -n chatroom`` over real sockets (SPEC §2-§4,
-§6, §7, §8). The classic story: soheil, ali and hasan connect, chat, leave.
+End to end: a real ``twistd -n chatroom`` over real sockets (docs/protocol.md
+§1-§6, and the log and usage the README shows). The classic story: soheil,
+ali and hasan connect, chat, leave.
 """
 
 from __future__ import annotations
