@@ -5,6 +5,10 @@ Run the scenarios of the performance table against one server command line.
         twistd -n --pidfile= chatroom --port tcp:5070:interface=127.0.0.1 --rate 0
     python benchmarks/run.py --port 5071 -- python benchmarks/textbook_chat.py 5071
 
+Our daemon (a ``chatroom`` command line) gets ``--max-per-ip 0
+--connect-burst 0`` added unless the command sets them: every client comes
+from this one host, which is just what those limits refuse.
+
 The server is started afresh for each scenario, pinned with ``taskset -c 0``;
 each chatroom-bench run is pinned with ``taskset -c 1``, so the two never
 compete for a core. The scenarios:
@@ -37,6 +41,19 @@ from twisted.python.failure import Failure
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ["-c", "from chat.bench import main; main()"]
+# The per-address limits off: thousands of clients from one host.
+ONE_HOST = {"--max-per-ip": "0", "--connect-burst": "0"}
+
+
+def one_host(command: Sequence[str]) -> list[str]:
+    """Our daemon's command line with the per-address limits off, unless it sets them."""
+    command = list(command)
+    if "chatroom" not in command:
+        return command  # another server, such as the textbook one
+    for option, value in ONE_HOST.items():
+        if not any(arg == option or arg.startswith(option + "=") for arg in command):
+            command += [option, value]
+    return command
 
 
 def environment() -> dict[str, str]:
@@ -244,6 +261,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         options.server = options.server[1:]
     if not options.server:
         parser.error("give the server command line after --")
+    options.server = one_host(options.server)
     react(scenarios, [options])
 
 

@@ -67,6 +67,16 @@ MAX_SAMPLES = 2_000_000
 HELD_LOSS = 0.05
 HELD_P99_NS = 10**9
 BUSY_CPU = 0.90
+# The server's refusals of one address (docs/protocol.md §5): a benchmark
+# from one host runs into them, and can't measure anything until they are off.
+ADDRESS_REFUSALS = (
+    "error: too many connections from your address",
+    "error: too many new connections",
+)
+ADDRESS_ADVICE = (
+    "chatroom-bench: the server refused a connection from this address ({line});"
+    " for a benchmark from one host, start it with --max-per-ip 0 --connect-burst 0"
+)
 
 
 class RegistrationError(Exception):
@@ -370,6 +380,7 @@ class Run:
     error: str | None = None
     pacer: Pacer | None = None
     baseline: int = 0
+    refused: str | None = None  # the server's refusal of this address, if any
 
 
 async def connect_all(reactor: Any, endpoint: IStreamClientEndpoint, run: Run) -> None:
@@ -391,6 +402,8 @@ async def connect_all(reactor: Any, endpoint: IStreamClientEndpoint, run: Run) -
         except Exception as error:  # any failure stops further attempts
             if run.error is None:
                 run.error = f"{client.name}: {error or type(error).__name__}"
+            if isinstance(error, RegistrationError) and str(error).startswith(ADDRESS_REFUSALS):
+                run.refused = str(error)
             if client.transport is not None and client.connected:
                 client.transport.abortConnection()
             return
@@ -429,10 +442,18 @@ def progress_text(run: Run) -> str:
     return text
 
 
-async def bench(reactor: Any, options: argparse.Namespace) -> dict[str, Any]:
-    """Run one benchmark and return its results."""
+async def bench(
+    reactor: Any,
+    options: argparse.Namespace,
+    endpoint: IStreamClientEndpoint | None = None,
+) -> dict[str, Any]:
+    """
+    Run one benchmark and return its results; stop with one line of advice
+    (SystemExit) if the server refuses this many connections from one address.
+    """
     nofile = raise_open_files_limit()
-    endpoint = clientFromString(reactor, options.connect)
+    if endpoint is None:
+        endpoint = clientFromString(reactor, options.connect)
     run = Run(options)
     tty = sys.stdout.isatty() and not options.json
     progress = None
@@ -450,6 +471,12 @@ async def bench(reactor: Any, options: argparse.Namespace) -> dict[str, Any]:
     wall_start = reactor.seconds()
     cpu_start = cpu_seconds()
     await connect_all(reactor, endpoint, run)
+    if run.refused is not None:
+        await quit_all(reactor, run.clients, options.quit_timeout)
+        if progress is not None:
+            progress.stop()
+            sys.stdout.write("\r" + " " * 78 + "\r")
+        raise SystemExit(ADDRESS_ADVICE.format(line=run.refused))
     connect_seconds = reactor.seconds() - wall_start
     clients = run.clients
     # Registration order is the server's broadcast order, near enough.

@@ -8,17 +8,25 @@ from __future__ import annotations
 import os
 import resource
 
+from twisted.internet.defer import Deferred, succeed
 from twisted.internet.error import ConnectionDone
+from twisted.internet.interfaces import IProtocolFactory, IStreamClientEndpoint
+from twisted.internet.protocol import Protocol
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
+from zope.interface import implementer
 
+from chat import lines
 from chat.bench import (
     BenchClient,
     Pacer,
     RegistrationError,
+    Run,
     Tally,
+    bench,
+    connect_all,
     count_lines,
     format_summary,
     make_message,
@@ -68,6 +76,30 @@ def registered_client(
     client.dataReceived(WELCOME)
     transport.clear()
     return client, transport
+
+
+@implementer(IStreamClientEndpoint)
+class OneHostServer:
+    """
+    A server as one address sees it: the first ``allowed`` connections are
+    welcome, every later one gets ``refusal`` and is closed.
+    """
+
+    def __init__(self, allowed: int, refusal: str) -> None:
+        self.allowed = allowed
+        self.refusal = refusal
+        self.transports: list[StringTransport] = []
+
+    def connect(self, factory: IProtocolFactory) -> Deferred[Protocol]:
+        protocol = factory.buildProtocol(None)
+        transport = StringTransport()
+        protocol.makeConnection(transport)
+        self.transports.append(transport)
+        if len(self.transports) <= self.allowed:
+            protocol.dataReceived(WELCOME)
+        else:
+            protocol.dataReceived(lines.encode(self.refusal))
+        return succeed(protocol)
 
 
 class PercentileTests(SynchronousTestCase):
@@ -403,3 +435,37 @@ class SystemTests(SynchronousTestCase):
         self.assertEqual(soft, current)
         if hard != resource.RLIM_INFINITY:
             self.assertEqual(current, hard)
+
+
+class OneAddressTests(SynchronousTestCase):
+    def run_bench(self, refusal: str) -> tuple[BaseException, OneHostServer]:
+        """A bench of five clients against a server that takes two from this address."""
+        clock = Clock()
+        server = OneHostServer(2, refusal)
+        options = parse_arguments(["--clients", "5", "--quit-timeout", "1"])
+        running = Deferred.fromCoroutine(bench(clock, options, server))
+        clock.pump([0.1] * 20)
+        return self.failureResultOf(running, SystemExit).value, server
+
+    def test_per_address_cap(self) -> None:
+        """Refused by the per-address cap, the bench stops with one line on the options to use."""
+        stopped, server = self.run_bench(lines.TOO_MANY_FROM_ADDRESS)
+        message = str(stopped.code)
+        self.assertIn(lines.TOO_MANY_FROM_ADDRESS, message)
+        self.assertIn("start it with --max-per-ip 0 --connect-burst 0", message)
+        self.assertNotIn("\n", message)
+        self.assertEqual(len(server.transports), 3)
+        self.assertEqual(server.transports[0].value(), b"b00000\n/quit\n")
+
+    def test_throttle(self) -> None:
+        """Refused by the connection throttle, the bench stops with the same advice."""
+        stopped, _ = self.run_bench(lines.TOO_MANY_NEW_FROM_ADDRESS)
+        self.assertIn("--max-per-ip 0 --connect-burst 0", str(stopped.code))
+
+    def test_other_refusal(self) -> None:
+        """A refusal that is not about the address (a full server) gives no such advice."""
+        run = Run(parse_arguments(["--clients", "3"]))
+        server = OneHostServer(1, lines.SERVER_FULL)
+        self.successResultOf(Deferred.fromCoroutine(connect_all(Clock(), server, run)))
+        self.assertIsNone(run.refused)
+        self.assertIn(lines.SERVER_FULL, run.error or "")
