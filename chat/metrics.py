@@ -24,7 +24,7 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector, CollectorRegistry
-from twisted.internet.interfaces import IAddress, IReactorCore
+from twisted.internet.interfaces import IAddress, IReactorTime
 from twisted.python.failure import Failure
 from twisted.web.http import NOT_ALLOWED, HTTPChannel
 from twisted.web.pages import notFound
@@ -215,7 +215,7 @@ class MetricsSite(Site):
     protocol = MetricsChannel
     requestFactory = MetricsRequest
 
-    def __init__(self, factory: ChatFactory, reactor: IReactorCore) -> None:
+    def __init__(self, factory: ChatFactory, reactor: IReactorTime) -> None:
         root = _Root()
         root.putChild(b"metrics", MetricsPage(registry_for(factory)))
         super().__init__(root, reactor=reactor, timeout=IDLE_TIMEOUT)
@@ -231,6 +231,6 @@ class MetricsSite(Site):
         """A scrape every few seconds is not news for the daemon's log."""
 
 
-def metrics_service(description: str, factory: ChatFactory, reactor: IReactorCore) -> Listener:
+def metrics_service(description: str, factory: ChatFactory, reactor: IReactorTime) -> Listener:
     """The metrics endpoint, listened on like the chat ones (fail-fast)."""
     return Listener([description], MetricsSite(factory, reactor), reactor, lines.LOG_METRICS)
