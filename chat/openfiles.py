@@ -21,7 +21,8 @@ import resource
 
 from twisted.internet import tcp
 from twisted.internet.interfaces import IDelayedCall, IListeningPort, IReactorTime
-from twisted.logger import LogEvent, Logger, globalLogPublisher
+from twisted.logger import ILogObserver, LogEvent, Logger, globalLogPublisher
+from zope.interface import implementer
 
 from chat import lines
 from chat.sockets import describe_peer
@@ -67,6 +68,7 @@ def client_capacity(limit: int, in_use: int, ports: int) -> int:
     return max(limit - in_use - ports - headroom, 1)
 
 
+@implementer(ILogObserver)
 class AcceptTrouble:
     """
     The log observer of one listening port's accept loop: what it logs of
