@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import ClassVar, NoReturn
 
-from twisted.application.service import IService, MultiService
+from twisted.application.service import MultiService
 from twisted.copyright import version as twisted_version
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import IReactorFromThreads, IReactorTime
@@ -170,7 +170,7 @@ class Options(usage.Options):
         )
 
 
-def makeService(options: Options, reactor: IReactorTime | None = None) -> IService:
+def makeService(options: Options, reactor: IReactorTime | None = None) -> MultiService:
     """
     The chat service, after the metrics endpoint if there is one. Without a
     reactor given, as twistd calls it, the daemon answers SIGHUP and SIGUSR1.
