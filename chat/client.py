@@ -16,7 +16,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator
-from typing import IO, ClassVar, NoReturn, Protocol
+from typing import IO, ClassVar, NoReturn, Protocol, TypeGuard
 
 from twisted.internet import defer, error, task
 from twisted.internet.endpoints import (
@@ -28,8 +28,11 @@ from twisted.internet.endpoints import (
 from twisted.internet.interfaces import (
     IDelayedCall,
     IHalfCloseableProtocol,
+    IReactorCore,
+    IReactorFDSet,
     IReactorTime,
     IStreamClientEndpoint,
+    ITransport,
 )
 from twisted.internet.protocol import connectionDone
 from twisted.logger import Logger
@@ -39,6 +42,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from chat.lines import PROMPT, WELCOME
+from chat.sockets import ISocketTransport
 from chat.text import strip_controls as clean
 
 PROGRAM = "chatroom-client"
@@ -97,6 +101,7 @@ class ChatClient(LineReceiver):
 
     delimiter = b"\n"
     MAX_LENGTH = 1 << 20
+    transport: ISocketTransport
 
     def __init__(
         self,
@@ -258,8 +263,9 @@ class ChatClient(LineReceiver):
 
 def describe_loss(reason: Failure, last_error: str | None = None) -> str:
     """One line on why a connection ended that the user did not end."""
-    if _is_tls_error(reason.value):
-        return f"TLS failure: {_tls_reason(reason.value)}"
+    value = reason.value
+    if _is_tls_error(value):
+        return f"TLS failure: {_tls_reason(value)}"
     if reason.check(error.ConnectionDone):
         text = "the server closed the connection"
     else:
@@ -269,7 +275,7 @@ def describe_loss(reason: Failure, last_error: str | None = None) -> str:
     return text
 
 
-def _is_tls_error(exception: BaseException) -> bool:
+def _is_tls_error(exception: BaseException | None) -> TypeGuard[BaseException]:
     try:
         from OpenSSL import SSL
     except ImportError:  # pragma: no cover - twisted[tls] is a dependency
@@ -347,7 +353,7 @@ def tls_address(description: str) -> tuple[str, int]:
 
 
 def trusted_tls_endpoint(
-    reactor: object, host: str, port: int, ca_file: str
+    reactor: IReactorTime, host: str, port: int, ca_file: str
 ) -> IStreamClientEndpoint:
     """
     TLS to HOST:PORT, trusting only the CA certificate in ``ca_file``: a
@@ -367,7 +373,7 @@ def trusted_tls_endpoint(
     return wrapClientTLS(optionsForClientTLS(host, trustRoot=authority), endpoint)
 
 
-def client_endpoint(reactor: object, options: ClientOptions) -> IStreamClientEndpoint:
+def client_endpoint(reactor: IReactorTime, options: ClientOptions) -> IStreamClientEndpoint:
     """Where to connect: the endpoint description, or TLS with ``--ca``."""
     if options["ca"] is None:
         return clientFromString(reactor, options["endpoint"])
@@ -453,16 +459,16 @@ def parse_options(argv: list[str], stderr: IO[str]) -> ClientOptions:
     return options
 
 
-StartFront = Callable[[object, ChatClient], Front]
+StartFront = Callable[[IReactorTime, ChatClient], Front]
 
 
-async def chat(reactor: object, options: ClientOptions, start_front: StartFront) -> None:
+async def chat(reactor: IReactorTime, options: ClientOptions, start_front: StartFront) -> None:
     """
     Connect, run the session through a front end, and return once it ended
     well; raise ``ClientError`` with the one line to show otherwise.
     """
     client = ChatClient(
-        reactor,  # type: ignore[arg-type]
+        reactor,
         name=options["name"],
         next_free_name=options["next-free-name"],
         quit_timeout=options["quit-timeout"],
@@ -489,9 +495,7 @@ async def chat(reactor: object, options: ClientOptions, start_front: StartFront)
         return flushed
 
     # Once the session is over this trigger finds nothing to do.
-    reactor.addSystemEventTrigger(  # type: ignore[attr-defined]
-        "before", "shutdown", leave_on_shutdown
-    )
+    IReactorCore(reactor).addSystemEventTrigger("before", "shutdown", leave_on_shutdown)
     try:
         await client.ended
     except NotConnected as problem:
@@ -508,7 +512,12 @@ def bounded(
 ) -> defer.Deferred[None]:
     """``waiting``, or None after ``seconds``: never hang on a stuck reader."""
     done: defer.Deferred[None] = defer.Deferred()
-    timer = clock.callLater(seconds, lambda: done.called or done.callback(None))
+
+    def expired() -> None:
+        if not done.called:
+            done.callback(None)
+
+    timer = clock.callLater(seconds, expired)
 
     def finish(result: object) -> None:
         if timer.active():
@@ -530,6 +539,7 @@ class PipeFront(LineReceiver):
     delimiter = b"\n"
     MAX_LENGTH = 1 << 20
     FLUSH_TIMEOUT = 2.0
+    transport: ITransport  # standard input and output, once connected
 
     def __init__(self, client: ChatClient, clock: IReactorTime) -> None:
         self.client = client
@@ -562,17 +572,17 @@ class PipeFront(LineReceiver):
         return bounded(self.clock, self._lost, self.FLUSH_TIMEOUT)
 
 
-def start_pipe(reactor: object, client: ChatClient) -> Front:
+def start_pipe(reactor: IReactorTime, client: ChatClient) -> Front:
     """Standard input to the server, server lines to standard output."""
     from twisted.internet import stdio
 
-    front = PipeFront(client, reactor)  # type: ignore[arg-type]
-    stdio.StandardIO(front, reactor=reactor)  # type: ignore[arg-type]
+    front = PipeFront(client, reactor)
+    stdio.StandardIO(front, reactor=IReactorFDSet(reactor))
     return front
 
 
 async def _run(
-    reactor: object, options: ClientOptions, start_front: StartFront, report: list[str]
+    reactor: IReactorTime, options: ClientOptions, start_front: StartFront, report: list[str]
 ) -> None:
     """``chat``, with every failure turned into one line and exit status 1."""
     try:
@@ -592,6 +602,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     interactive = os.isatty(0) and os.isatty(1)
     report: list[str] = []
     code: int | str | None = 0
+    terminal: contextlib.AbstractContextManager[None]
     if interactive:
         from chat.client_terminal import raw_terminal, start_terminal
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from twisted.conch.insults import insults
 from twisted.conch.recvline import HistoricRecvLine
 from twisted.internet import defer
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IReactorFDSet, IReactorFromThreads, IReactorTime
 from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
 
@@ -133,17 +133,18 @@ class ChatLine(HistoricRecvLine):
         return bounded(self.clock, self._lost, self.FLUSH_TIMEOUT)
 
 
-def start_terminal(reactor: object, client: ChatClient) -> Front:
+def start_terminal(reactor: IReactorTime, client: ChatClient) -> Front:
     """Run the line editor over standard input and output."""
     from twisted.internet import stdio
 
     width = os.get_terminal_size(1).columns if os.isatty(1) else 80
-    editor = ChatLine(client, reactor, width)  # type: ignore[arg-type]
-    stdio.StandardIO(insults.ServerProtocol(lambda: editor), reactor=reactor)  # type: ignore[arg-type]
+    editor = ChatLine(client, reactor, width)
+    stdio.StandardIO(insults.ServerProtocol(lambda: editor), reactor=IReactorFDSet(reactor))
+    threads = IReactorFromThreads(reactor)
 
     def resized(signum: int, frame: object) -> None:
         size = os.get_terminal_size(1)
-        reactor.callFromThread(editor.terminalSize, size.columns, size.lines)  # type: ignore[attr-defined]
+        threads.callFromThread(editor.terminalSize, size.columns, size.lines)
 
     signal.signal(signal.SIGWINCH, resized)
     return editor

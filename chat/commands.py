@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from chat import lines
 from chat.ignores import MAX_IGNORED
 from chat.names import NameRejected, check_name, name_key
+from chat.room import key_of, name_of
 from chat.text import clean_message
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ class Commands:
             return
         # Someone who ignores the sender gets nothing, and the sender can't tell.
         user.room.whisper(user, target, text)
-        user.send_line(lines.private_to(target.name, text))
+        user.send_line(lines.private_to(name_of(target), text))
 
     def command_ignore(self, user: Session, argument: str) -> None:
         ignores = user.room.ignores
@@ -79,10 +80,10 @@ class Commands:
             user.send_line(lines.no_such_user(argument))
         elif target is user:
             user.send_line(lines.IGNORING_YOURSELF)
-        elif not ignores.add(user, target.key, target.name):
+        elif not ignores.add(user, key_of(target), name_of(target)):
             user.send_line(lines.ignoring_too_many(MAX_IGNORED))
         else:
-            user.send_line(lines.ignoring(target.name))
+            user.send_line(lines.ignoring(name_of(target)))
 
     def command_unignore(self, user: Session, argument: str) -> None:
         if not argument:

@@ -19,7 +19,7 @@ from chat.limits import Limits
 from chat.pressure import Pressure
 from chat.protocol import ChatProtocol
 from chat.room import Room
-from chat.sockets import describe_peer
+from chat.sockets import ISocketTransport, describe_peer
 from chat.stats import SERVER_FULL, Stats
 
 log = Logger()
@@ -27,6 +27,8 @@ log = Logger()
 
 class RefusedConnection(Protocol):
     """A connection over a limit: one ``error:`` line, then closed."""
+
+    transport: ISocketTransport
 
     def __init__(self, line: str, kind: str, factory: ChatFactory) -> None:
         self.line = line
@@ -57,7 +59,7 @@ class ChatFactory(Factory):
         room.flushed = self.pressure.changed
         self._all_closed: list[Deferred[None]] = []
 
-    def buildProtocol(self, addr: IAddress) -> Protocol:
+    def buildProtocol(self, addr: IAddress | None) -> Protocol:
         host = getattr(addr, "host", None)
         if self.limits.max_clients and len(self.connections) >= self.limits.max_clients:
             return RefusedConnection(lines.SERVER_FULL, SERVER_FULL, self)

@@ -24,9 +24,11 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector, CollectorRegistry
-from twisted.internet.interfaces import IAddress, IReactorCore
+from twisted.internet.interfaces import IAddress, IReactorTime
+from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
 from twisted.web.http import NOT_ALLOWED, HTTPChannel
+from twisted.web.http import Request as HTTPRequest
 from twisted.web.pages import notFound
 from twisted.web.resource import IResource, Resource
 from twisted.web.server import Request, Site
@@ -34,6 +36,7 @@ from twisted.web.server import Request, Site
 from chat import lines, stats
 from chat.factory import ChatFactory
 from chat.service import Listener
+from chat.sockets import ISocketTransport
 
 DROP_REASONS = (
     stats.SLOW_READER,
@@ -162,12 +165,13 @@ class MetricsChannel(HTTPChannel):
     """
 
     site: MetricsSite
+    transport: ISocketTransport
 
     def connectionMade(self) -> None:
         super().connectionMade()
         self.site.channels.add(self)
 
-    def connectionLost(self, reason: Failure) -> None:
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         self.site.channels.discard(self)
         super().connectionLost(reason)
 
@@ -212,25 +216,29 @@ class MetricsSite(Site):
     """
 
     noisy = False
-    protocol = MetricsChannel
+    # Twisted types a site's channels as its HTTP/1.1-or-2 wrapper around an
+    # HTTPChannel; this site builds the HTTPChannel itself (here and in
+    # buildProtocol), which Site and HTTPFactory serve the same: they only
+    # set attributes on what they build.
+    protocol = MetricsChannel  # type: ignore[assignment]
     requestFactory = MetricsRequest
 
-    def __init__(self, factory: ChatFactory, reactor: IReactorCore) -> None:
+    def __init__(self, factory: ChatFactory, reactor: IReactorTime) -> None:
         root = _Root()
         root.putChild(b"metrics", MetricsPage(registry_for(factory)))
         super().__init__(root, reactor=reactor, timeout=IDLE_TIMEOUT)
         self.channels: set[MetricsChannel] = set()
 
-    def buildProtocol(self, addr: IAddress) -> MetricsChannel | None:
+    def buildProtocol(self, addr: IAddress | None) -> MetricsChannel | None:  # type: ignore[override]
         """A channel, or None (the port closes the connection) when 16 are open."""
         if len(self.channels) >= MAX_CONNECTIONS:
             return None
         return super().buildProtocol(addr)
 
-    def log(self, request: Request) -> None:
+    def log(self, request: HTTPRequest) -> None:
         """A scrape every few seconds is not news for the daemon's log."""
 
 
-def metrics_service(description: str, factory: ChatFactory, reactor: IReactorCore) -> Listener:
+def metrics_service(description: str, factory: ChatFactory, reactor: IReactorTime) -> Listener:
     """The metrics endpoint, listened on like the chat ones (fail-fast)."""
     return Listener([description], MetricsSite(factory, reactor), reactor, lines.LOG_METRICS)

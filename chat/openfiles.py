@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import os
 import resource
+from typing import Protocol
 
 from twisted.internet import tcp
-from twisted.internet.interfaces import IDelayedCall, IListeningPort, IReactorTime
-from twisted.logger import LogEvent, Logger, globalLogPublisher
+from twisted.internet.interfaces import IAddress, IDelayedCall, IListeningPort, IReactorTime
+from twisted.logger import ILogObserver, LogEvent, Logger, globalLogPublisher
+from zope.interface import implementer
 
 from chat import lines
 from chat.sockets import describe_peer
@@ -67,6 +69,23 @@ def client_capacity(limit: int, in_use: int, ports: int) -> int:
     return max(limit - in_use - ports - headroom, 1)
 
 
+class AcceptingPort(Protocol):
+    """What ``AcceptTrouble`` uses of its port, a ``tcp.Port``."""
+
+    @property
+    def connected(self) -> int: ...
+
+    @property
+    def disconnecting(self) -> int: ...
+
+    def getHost(self) -> IAddress: ...
+
+    def stopReading(self) -> None: ...
+
+    def startReading(self) -> None: ...
+
+
+@implementer(ILogObserver)
 class AcceptTrouble:
     """
     The log observer of one listening port's accept loop: what it logs of
@@ -74,7 +93,7 @@ class AcceptTrouble:
     anything else passes on as it is.
     """
 
-    def __init__(self, port: tcp.Port, clock: IReactorTime) -> None:
+    def __init__(self, port: AcceptingPort, clock: IReactorTime) -> None:
         self.port = port
         self.clock = clock
         self.closed = 0

@@ -17,6 +17,7 @@ from twisted.internet.interfaces import (
     IDelayedCall,
     IHalfCloseableProtocol,
 )
+from twisted.internet.protocol import connectionDone
 from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 from zope.interface import implementer
@@ -46,6 +47,7 @@ class ChatProtocol(LineReceiver):
     """One client connection: framing, hygiene and flow control."""
 
     delimiter = b"\n"
+    transport: sockets.ISocketTransport
 
     def __init__(self, factory: Host, origin: str | None) -> None:
         # Every attribute is set here, in one order, so that all instances
@@ -76,8 +78,9 @@ class ChatProtocol(LineReceiver):
         self._outbox: Outbox | None = None
         self.session = Session(factory, self)
 
+    # Read by LineReceiver, never set: the factory's limit as it is now.
     @property
-    def MAX_LENGTH(self) -> int:  # read by LineReceiver
+    def MAX_LENGTH(self) -> int:  # type: ignore[override]
         return self.factory.limits.max_line_length or sys.maxsize
 
     @property
@@ -148,7 +151,7 @@ class ChatProtocol(LineReceiver):
     def writeConnectionLost(self) -> None:
         """Only the server half-closes, and then it is closing anyway."""
 
-    def connectionLost(self, reason: Failure = None) -> None:
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         for call in (self._resume_call, self._abort_call, self._pause_call):
             if call is not None and call.active():
                 call.cancel()
@@ -160,9 +163,11 @@ class ChatProtocol(LineReceiver):
     # What the session asks of its connection.
 
     def write(self, data: bytes) -> None:
+        outbox = self._outbox
+        assert outbox is not None, "written to before it connected"
         limit = self.factory.limits.max_send_queue
         if limit:
-            held = self._outbox.held()
+            held = outbox.held()
             # An empty queue takes any one answer (a /who of a huge room).
             if held and held + len(data) > limit:
                 self._drop_slow_reader(limit)
@@ -170,11 +175,12 @@ class ChatProtocol(LineReceiver):
         counted = self.factory.stats
         counted.bytes_out += len(data)
         counted.lines_out += data.count(b"\n")
-        self._outbox.write(data)
+        outbox.write(data)
 
     def close(self) -> None:
         """Send what is pending, then close; cut it if that takes too long."""
         self._closing = True
+        assert self._outbox is not None, "closed before it connected"
         self._outbox.release()
         self.transport.unregisterProducer()
         self.transport.loseConnection()
@@ -259,6 +265,7 @@ class ChatProtocol(LineReceiver):
 
     def _drop_slow_reader(self, limit: int) -> None:
         self._closing = True
+        assert self._outbox is not None, "dropped before it connected"
         self._outbox.discard()
         self.session.drop(stats.SLOW_READER, f"not reading, over {limit} bytes waiting")
 

@@ -30,16 +30,32 @@ from chat import lines
 from chat.ignores import Ignores
 from chat.names import MAX_NAME_LENGTH, NameTaken, fold, name_key
 
-__all__ = ["Member", "NameTaken", "Room"]
+__all__ = ["Member", "NameTaken", "Room", "key_of", "name_of"]
 
 log = Logger()
 
 
 class Member(Protocol):
+    # None until the room names it (``join``).
     name: str | None
     key: str | None
 
     def deliver(self, data: bytes) -> None: ...
+
+    # The room keeps members in dicts and sets.
+    def __hash__(self) -> int: ...
+
+
+def name_of(member: Member) -> str:
+    """The name of a member in the room: ``join`` gave it one."""
+    assert member.name is not None, "not in the room"
+    return member.name
+
+
+def key_of(member: Member) -> str:
+    """The name key of a member in the room: ``join`` gave it one."""
+    assert member.key is not None, "not in the room"
+    return member.key
 
 
 def _shared(key: str, name: str) -> str:
@@ -48,7 +64,7 @@ def _shared(key: str, name: str) -> str:
 
 
 def _order(member: Member) -> str:
-    return fold(member.name)
+    return fold(name_of(member))
 
 
 # A line waiting for the reactor's next turn: the member it skips, the member
@@ -82,7 +98,7 @@ class Room:
         self.queued_bytes = 0
         self.flushed: Callable[[], None] = lambda: None
         # Who ignores whom (``/ignore``), read by ``flush``.
-        self.ignores = Ignores()
+        self.ignores: Ignores[Member] = Ignores()
 
     def __len__(self) -> int:
         return len(self._everyone)
@@ -92,11 +108,11 @@ class Room:
 
     def names(self) -> list[str]:
         """Who is online, sorted the way people read a list of names."""
-        return [member.name for member in self._sorted]
+        return [name_of(member) for member in self._sorted]
 
     def online_line(self) -> str:
         """The newcomer's online list: the first names and how many more."""
-        first = [member.name for member in self._sorted[: lines.ONLINE_NAMES]]
+        first = [name_of(member) for member in self._sorted[: lines.ONLINE_NAMES]]
         return lines.online(first, len(self._sorted))
 
     def who_lines(self) -> list[str]:
@@ -117,7 +133,7 @@ class Room:
         key = _shared(name_key(name), name)
         holder = self._by_key.get(key)
         if holder is not None:
-            raise NameTaken(name, holder.name)
+            raise NameTaken(name, name_of(holder))
         member.name, member.key = name, key
         self._by_key[key] = member
         insort(self._sorted, member, key=_order)
@@ -134,13 +150,14 @@ class Room:
         """Take a member out, once; the others hear of it. False if not in."""
         if not self.is_member(member):
             return False
-        del self._by_key[member.key]
+        name = name_of(member)
+        del self._by_key[key_of(member)]
         self._unsort(member)
         self._everyone = tuple(self._by_key.values())
         self._came.pop(member, None)
         self.ignores.forget(member)
-        self._broadcast(member, lines.encode(lines.left(member.name)))
-        log.info(lines.LOG_LEFT, name=member.name)
+        self._broadcast(member, lines.encode(lines.left(name)))
+        log.info(lines.LOG_LEFT, name=name)
         return True
 
     def empty(self) -> None:
@@ -156,8 +173,8 @@ class Room:
         key = _shared(name_key(name), name)
         holder = self._by_key.get(key)
         if holder is not None and holder is not member:
-            raise NameTaken(name, holder.name)
-        old, old_key = member.name, member.key
+            raise NameTaken(name, name_of(holder))
+        old, old_key = name_of(member), key_of(member)
         del self._by_key[old_key]
         self._unsort(member)
         member.name, member.key = name, key
@@ -171,17 +188,19 @@ class Room:
 
     def say(self, member: Member, text: str) -> None:
         """A message from a member to everyone else."""
-        line = lines.said(member.name, text)
+        name = name_of(member)
+        line = lines.said(name, text)
         self._remember(line)
         self._queue(member, None, lines.encode(line), member)
-        log.info(lines.LOG_SAID, name=member.name, words=text)
+        log.info(lines.LOG_SAID, name=name, words=text)
 
     def act(self, member: Member, action: str) -> None:
         """An action (``/me``) from a member to everyone else."""
-        line = lines.acted(member.name, action)
+        name = name_of(member)
+        line = lines.acted(name, action)
         self._remember(line)
         self._queue(member, None, lines.encode(line), member)
-        log.info(lines.LOG_ACTED, name=member.name, action=action)
+        log.info(lines.LOG_ACTED, name=name, action=action)
 
     def is_member(self, member: Member) -> bool:
         return member.key is not None and self._by_key.get(member.key) is member
@@ -192,11 +211,11 @@ class Room:
 
     def whisper(self, member: Member, target: Member, text: str) -> None:
         """A private message, unless the target ignores the sender."""
-        if not self.ignores.ignores(target, member.key):
-            self.tell(target, lines.encode(lines.private_from(member.name, text)))
+        if not self.ignores.ignores(target, key_of(member)):
+            self.tell(target, lines.encode(lines.private_from(name_of(member), text)))
 
     def _unsort(self, member: Member) -> None:
-        index = bisect_left(self._sorted, fold(member.name), key=_order)
+        index = bisect_left(self._sorted, fold(name_of(member)), key=_order)
         assert self._sorted[index] is member
         del self._sorted[index]
 

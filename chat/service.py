@@ -20,7 +20,12 @@ from typing import TypeVar
 from twisted.application.service import IService, Service
 from twisted.internet.defer import Deferred, gatherResults, maybeDeferred
 from twisted.internet.endpoints import serverFromString
-from twisted.internet.interfaces import IListeningPort, IProtocolFactory, IReactorCore
+from twisted.internet.interfaces import (
+    IListeningPort,
+    IProtocolFactory,
+    IReactorCore,
+    IReactorTime,
+)
 from twisted.logger import Logger
 from twisted.python import usage
 from twisted.python.failure import Failure
@@ -79,13 +84,18 @@ def _reason(description: str, failure: Failure) -> str:
         # Twisted looks the socket up in a list or a dict of what systemd passed.
         return systemd_problem(os.environ)
     error = getattr(failure.value, "socketError", None) or failure.value
-    return getattr(error, "strerror", None) or str(error) or failure.type.__name__
+    return getattr(error, "strerror", None) or str(error) or type(failure.value).__name__
 
 
 def _result_now(deferred: Deferred[T]) -> T | None:
     """What ``deferred`` has fired with already, or None."""
     box: list[T] = []
-    deferred.addCallback(lambda result: (box.append(result), result)[1])
+
+    def keep(result: T) -> T:
+        box.append(result)
+        return result
+
+    deferred.addCallback(keep)
     return box[0] if box else None
 
 
@@ -116,7 +126,7 @@ class Listener(Service):
         self,
         descriptions: list[str],
         factory: IProtocolFactory,
-        reactor: IReactorCore,
+        reactor: IReactorTime,
         listening_line: str = lines.LOG_LISTENING,
     ) -> None:
         self.descriptions = descriptions
@@ -145,6 +155,7 @@ class Listener(Service):
         super().startService()
         if self._listening is None:
             self.privilegedStartService()
+        assert self._listening is not None, "listen() sets it or raises"
         self._listening.addCallback(self._started)
 
     def stopService(self) -> Deferred[None]:
@@ -207,7 +218,8 @@ class Listener(Service):
             self.all_listening()
         else:
             # Only an endpoint that fails after the reactor started gets here.
-            self.reactor.stop()
+            # (Typed by the clock the listeners use; any reactor can stop.)
+            IReactorCore(self.reactor).stop()
 
 
 class ChatService(Listener):
@@ -216,7 +228,7 @@ class ChatService(Listener):
     factory: ChatFactory
 
     def __init__(
-        self, descriptions: list[str], factory: ChatFactory, reactor: IReactorCore
+        self, descriptions: list[str], factory: ChatFactory, reactor: IReactorTime
     ) -> None:
         super().__init__(descriptions, factory, reactor)
 

@@ -35,7 +35,8 @@ class Server(Protocol):
 
 
 class Connection(Protocol):
-    peer: str
+    @property
+    def peer(self) -> str: ...
 
     def write(self, data: bytes) -> None: ...
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Callable, Sequence
-from types import FrameType, ModuleType
+from types import FrameType
+from typing import Protocol
 
 from twisted.application.service import Service
 from twisted.internet.interfaces import IReactorFromThreads
@@ -28,6 +29,16 @@ from chat import lines
 from chat.service import Listener
 
 log = Logger()
+
+Handler = Callable[[int, FrameType | None], None]
+
+
+class Signals(Protocol):
+    """What the service uses of the ``signal`` module."""
+
+    def signal(self, signalnum: int, handler: Handler, /) -> object: ...
+
+    def getsignal(self, signalnum: int, /) -> object: ...
 
 
 class SignalService(Service):
@@ -42,7 +53,7 @@ class SignalService(Service):
         self,
         reactor: IReactorFromThreads,
         listeners: Sequence[Listener],
-        signals: ModuleType = signal,
+        signals: Signals = signal,
     ) -> None:
         self.reactor = reactor
         self.listeners = listeners

@@ -1,5 +1,6 @@
 """
-Client sockets: how one is set up, and how its address reads in the log.
+Client sockets: how one is set up, how its address reads in the log, and
+what the protocols use of its transport.
 
 Some settings the kernel's defaults get wrong for a chat server:
 
@@ -16,7 +17,7 @@ import socket
 from typing import Protocol, runtime_checkable
 
 from twisted.internet.abstract import FileDescriptor
-from twisted.internet.interfaces import IAddress
+from twisted.internet.interfaces import IAddress, IConsumer, ITCPTransport
 
 KEEPALIVE_IDLE = 60
 """Seconds a connection may be silent before the kernel asks the client."""
@@ -47,6 +48,19 @@ _OPTIONS = [
 
 _TAKES_BACKLOG = ("tcp", "tcp6", "ssl", "unix")
 _SETS_BACKLOG = re.compile(r"(?<!\\):\s*backlog\s*=", re.IGNORECASE)
+
+
+class ISocketTransport(ITCPTransport, IConsumer):
+    """
+    A client connection's transport, as the protocols here use it: TCP's,
+    TLS's over TCP and UNIX sockets' (a kind of TCP transport in Twisted)
+    all are this. Twisted types ``Protocol.transport`` as an optional
+    ``ITransport``; it is set before the first event reaches a protocol.
+    For the type checker: no transport names it.
+    """
+
+    # Every Twisted transport has it, though no interface declares it.
+    disconnecting: bool
 
 
 @runtime_checkable

@@ -8,10 +8,10 @@ import sys
 from collections.abc import Callable
 from typing import ClassVar, NoReturn
 
-from twisted.application.service import IService, MultiService
+from twisted.application.service import MultiService
 from twisted.copyright import version as twisted_version
 from twisted.internet.endpoints import serverFromString
-from twisted.internet.interfaces import IReactorCore
+from twisted.internet.interfaces import IReactorFromThreads, IReactorTime
 from twisted.python import usage
 
 from chat import __version__
@@ -170,14 +170,16 @@ class Options(usage.Options):
         )
 
 
-def makeService(options: Options, reactor: IReactorCore | None = None) -> IService:
+def makeService(options: Options, reactor: IReactorTime | None = None) -> MultiService:
     """
     The chat service, after the metrics endpoint if there is one. Without a
     reactor given, as twistd calls it, the daemon answers SIGHUP and SIGUSR1.
     """
     signals = reactor is None
     if reactor is None:
-        from twisted.internet import reactor
+        from twisted.internet import reactor as running
+
+        reactor = running
     limits: Limits = options["limits"]
     factory = ChatFactory(Room(reactor, limits.history), limits, reactor)
     daemon = MultiService()
@@ -188,7 +190,7 @@ def makeService(options: Options, reactor: IReactorCore | None = None) -> IServi
         listeners.append(metrics_service(options["metrics"], factory, reactor))
     listeners.append(ChatService(options["port"], factory, reactor))
     if signals:
-        SignalService(reactor, listeners).setServiceParent(daemon)
+        SignalService(IReactorFromThreads(reactor), listeners).setServiceParent(daemon)
     for listener in listeners:
         listener.setServiceParent(daemon)
     listen_before_daemonizing(daemon, options)

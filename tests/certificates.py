@@ -20,7 +20,13 @@ def make_certificates(directory: Path) -> dict[str, Path]:
     now = datetime.datetime.now(datetime.UTC)
     validity = (now - datetime.timedelta(hours=1), now + datetime.timedelta(days=1))
 
-    def certificate(subject: str, issuer: str, key, signer, extensions) -> x509.Certificate:
+    def certificate(
+        subject: str,
+        issuer: str,
+        key: ec.EllipticCurvePrivateKey,
+        signer: ec.EllipticCurvePrivateKey,
+        extensions: list[tuple[x509.ExtensionType, bool]],
+    ) -> x509.Certificate:
         builder = (
             x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import ipaddress
 import time
+from collections.abc import Sequence
+from typing import Any
 
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionDone, ConnectionLost
+from twisted.internet.interfaces import IPushProducer
+from twisted.internet.protocol import Protocol
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.logger import LogEvent, formatEvent
@@ -24,7 +28,7 @@ from chat.room import Room
 FIVE_PAST_FOUR = time.mktime((2026, 11, 25, 16, 5, 0, 0, 0, -1))
 
 
-def logged(events: list[LogEvent]) -> list[str]:
+def logged(events: Sequence[LogEvent]) -> list[str]:
     """Captured log events as the lines an operator reads."""
     return [formatEvent(event) for event in events]
 
@@ -32,10 +36,22 @@ def logged(events: list[LogEvent]) -> list[str]:
 class Client:
     """One connection as its client sees it."""
 
-    def __init__(self, protocol: ChatProtocol, transport: StringTransport, room: Room) -> None:
+    def __init__(self, protocol: Protocol, transport: StringTransport, room: Room) -> None:
         self.protocol = protocol
         self.transport = transport
         self.room = room
+
+    @property
+    def chat_protocol(self) -> ChatProtocol:
+        """The protocol of a connection the server took in (not refused)."""
+        assert isinstance(self.protocol, ChatProtocol), self.protocol
+        return self.protocol
+
+    @property
+    def producer(self) -> IPushProducer:
+        """What the server registered with the transport: the connection's outbox."""
+        assert self.transport.producer is not None, "nothing registered"
+        return self.transport.producer
 
     def send(self, data: str | bytes) -> None:
         """Type a line (str), or send raw bytes as they are."""
@@ -71,7 +87,7 @@ class Client:
 class Harness:
     """A daemon in memory: ``connect`` clients, ``join`` them, advance ``clock``."""
 
-    def __init__(self, **limits: float) -> None:
+    def __init__(self, **limits: Any) -> None:  # the fields of Limits
         self.clock = Clock()
         self.clock.advance(FIVE_PAST_FOUR)
         self.limits = Limits(**limits)

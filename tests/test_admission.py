@@ -43,7 +43,9 @@ class AdmissionTests(SynchronousTestCase):
         """--connect-burst new connections at once, then --connect-rate a minute."""
         admission = Admission(Limits(max_per_ip=0, connect_burst=3, connect_rate=2), self.clock)
         self.assertEqual([admission.refusal("a") for _ in range(3)], [None] * 3)
-        self.assertEqual(admission.refusal("a")[1], THROTTLED)
+        refused = admission.refusal("a")
+        assert refused is not None
+        self.assertEqual(refused[1], THROTTLED)
         self.assertIsNone(admission.refusal("b"))
         self.clock.advance(29)
         self.assertIsNotNone(admission.refusal("a"))

@@ -439,14 +439,14 @@ class RunTests(SynchronousTestCase):
         done = self.run_client(*argv)
         factory = self.reactor.tcpClients[0][2]
         protocol = factory.buildProtocol(None)
+        assert protocol is not None
         transport = StringTransportWithDisconnection()
         transport.protocol = protocol
         protocol.makeConnection(transport)
-        return (
-            done,
-            protocol._wrappedProtocol if hasattr(protocol, "_wrappedProtocol") else protocol,
-            transport,
-        )
+        # The endpoint wraps the client in a protocol of its own.
+        client = getattr(protocol, "_wrappedProtocol", protocol)
+        assert isinstance(client, ChatClient), client
+        return done, client, transport
 
     def test_quit_exit_0(self) -> None:
         """A session ended by /quit finishes without error, front end closed."""
@@ -637,7 +637,8 @@ class TerminalTests(SynchronousTestCase):
     def test_cursor_kept_mid_line(self) -> None:
         """The cursor stays where it was inside the typed text after a redraw."""
         self.type(b"helo")
-        self.editor.keystrokeReceived(self.screen.LEFT_ARROW, None)
+        # Twisted sets the key constants on the class when it is imported.
+        self.editor.keystrokeReceived(self.screen.LEFT_ARROW, None)  # type: ignore[attr-defined]
         self.client.dataReceived(b"ali: hi\r\n")
         self.type(b"l")
         self.assertEqual(self.lines(), ["ali: hi", "> hello"])
@@ -660,7 +661,7 @@ class TerminalTests(SynchronousTestCase):
     def test_history(self) -> None:
         """The up arrow brings back the line sent before."""
         self.type(b"first\r")
-        self.editor.keystrokeReceived(self.screen.UP_ARROW, None)
+        self.editor.keystrokeReceived(self.screen.UP_ARROW, None)  # type: ignore[attr-defined]
         self.assertEqual(self.editor.currentLineBuffer(), (b"first", b""))
 
     def test_utf8_typing(self) -> None:

@@ -126,6 +126,7 @@ def test_server_without_line_endings() -> None:
             stderr=subprocess.PIPE,
             env=child_environment(),
         )
+        assert process.stdin is not None and process.stdout is not None  # pipes, as asked
         try:
             server, _ = listener.accept()
             printed = LineReader(process.stdout.fileno(), b"\n")

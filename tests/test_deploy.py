@@ -212,6 +212,7 @@ def test_socket_activation(domain: str, family: socket.AddressFamily, host: str)
         pass_fds=[listener.fileno()],
         env=env,
     )
+    assert process.stdout is not None  # a pipe, as asked
     listener.close()
     daemon = Daemon(process)
     try:
@@ -257,7 +258,9 @@ def served_certificate(port: int) -> bytes:
         socket.create_connection(("127.0.0.1", port), timeout=WAIT) as raw,
         context.wrap_socket(raw) as tls,
     ):
-        return tls.getpeercert(binary_form=True)
+        certificate = tls.getpeercert(binary_form=True)
+        assert certificate is not None, "no certificate"
+        return certificate
 
 
 def der(pem: Path) -> bytes:
@@ -475,6 +478,7 @@ def test_json_log() -> None:
         cwd=ROOT,
         env=child_environment(),
     )
+    assert process.stdout is not None and process.stderr is not None  # pipes, as asked
     daemon = Daemon(process)
     log = LineReader(process.stdout.fileno(), b"\n")
 

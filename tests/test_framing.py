@@ -207,7 +207,7 @@ class UnframedClientTests(SynchronousTestCase):
         """Bytes left when the client half-closes are its last line."""
         soheil = self.join()
         soheil.send(b"bye all")
-        soheil.protocol.readConnectionLost()
+        soheil.chat_protocol.readConnectionLost()
         self.assertEqual(self.ali.take(), ["soheil: bye all", "soheil has left the chatroom!"])
 
     def test_gone_before_the_pause(self) -> None:

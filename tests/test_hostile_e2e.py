@@ -16,13 +16,15 @@ import re
 import socket
 import struct
 from collections.abc import Callable
+from typing import NoReturn
 
 import pytest_twisted
-from twisted.internet import reactor
+from twisted.internet import reactor, tcp
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.interfaces import IHalfCloseableProtocol
-from twisted.internet.protocol import ProcessProtocol, Protocol
+from twisted.internet.protocol import ProcessProtocol, Protocol, connectionDone
+from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from tests.wire import LISTENING, RUNNING, child_environment, twistd_command
@@ -65,7 +67,7 @@ class Watched:
         self._waiting.append((condition, waiter))
         self._check()
 
-        def timed_out(failure):  # type: ignore[no-untyped-def]
+        def timed_out(failure: Failure) -> NoReturn:
             raise AssertionError(f"waited {WAIT}s for {what}; last lines: {self.lines[-5:]!r}")
 
         return waiter.addTimeout(WAIT, reactor).addErrback(timed_out)
@@ -84,12 +86,14 @@ class Daemon(ProcessProtocol):
 
     errReceived = outReceived
 
-    def processEnded(self, reason) -> None:  # type: ignore[no-untyped-def]
+    def processEnded(self, reason: Failure) -> None:
         self.ended.callback(None)
 
 
 @implementer(IHalfCloseableProtocol)
 class Client(Protocol):
+    transport: tcp.Client  # TCP4ClientEndpoint's
+
     def __init__(self) -> None:
         self.seen = Watched(b"\r\n")
         self.closed: Deferred[None] = Deferred()
@@ -103,7 +107,7 @@ class Client(Protocol):
     def writeConnectionLost(self) -> None:
         pass
 
-    def connectionLost(self, reason) -> None:  # type: ignore[no-untyped-def]
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         self.closed.callback(None)
 
     def send(self, data: str | bytes) -> None:
@@ -123,6 +127,10 @@ async def connect(port: int) -> Client:
 
 def chat_lines(lines: list[str], sender: str) -> list[str]:
     return [line for line in lines if line.startswith(f"{sender}: ")]
+
+
+def all_messages_from(sender: str) -> Callable[[list[str]], bool]:
+    return lambda lines: len(chat_lines(lines, sender)) == MESSAGES
 
 
 @pytest_twisted.ensureDeferred
@@ -197,10 +205,7 @@ async def test_hostile_crowd_costs_the_friends_nothing() -> None:
             )
             for other in FRIENDS:
                 if other != name:
-                    await seen.until(
-                        lambda lines, o=other: len(chat_lines(lines, o)) == MESSAGES,
-                        f"{name} to hear {other}",
-                    )
+                    await seen.until(all_messages_from(other), f"{name} to hear {other}")
 
         await slowloris.closed.addTimeout(WAIT, reactor)
         await half.closed.addTimeout(WAIT, reactor)

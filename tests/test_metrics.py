@@ -113,15 +113,19 @@ class CollectorTests(SynchronousTestCase):
         """Open files and their limit are there too, to compare with --max-clients."""
         if not os.path.exists("/proc/self/stat"):
             raise SkipTest("no /proc: prometheus_client has no process numbers here")
-        self.assertGreater(self.value("process_open_fds"), 0)
-        self.assertGreater(self.value("process_max_fds"), 0)
+        for name in ("process_open_fds", "process_max_fds"):
+            value = self.value(name)
+            assert value is not None, name
+            self.assertGreater(value, 0)
 
 
 class Connection:
     """One HTTP connection to ``site`` in memory."""
 
     def __init__(self, site: MetricsSite) -> None:
-        self.channel = site.buildProtocol(IPv4Address("TCP", "127.0.0.1", 50000))
+        channel = site.buildProtocol(IPv4Address("TCP", "127.0.0.1", 50000))
+        assert channel is not None, "refused"
+        self.channel = channel
         self.transport = StringTransport()
         self.channel.makeConnection(self.transport)
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import resource
+from collections.abc import Sequence
 
 from twisted.internet import tcp
 from twisted.internet.address import IPv4Address
 from twisted.internet.protocol import Factory
 from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock
-from twisted.logger import LogLevel, capturedLogs
+from twisted.logger import LogEvent, LogLevel, capturedLogs
 from twisted.trial.unittest import SynchronousTestCase
 
 from chat.openfiles import (
@@ -26,7 +27,7 @@ from tests.harness import Harness
 FULL = "error: the server is full, please try again later"
 
 
-def logged(events: list[dict]) -> list[str]:
+def logged(events: Sequence[LogEvent]) -> list[str]:
     return [e["log_format"].format(**e) for e in events]
 
 
@@ -202,6 +203,6 @@ class AcceptTroubleTests(SynchronousTestCase):
         watch_accept_errors(port, self.clock)
         self.assertIsInstance(port._logger.observer, AcceptTrouble)
         self.assertNotIsInstance(tcp.Port._logger.observer, AcceptTrouble)
-        other = FakePort()
+        other = MemoryReactorClock().listenTCP(0, Factory())
         watch_accept_errors(other, self.clock)
         self.assertFalse(hasattr(other, "_logger"))

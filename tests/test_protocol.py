@@ -119,7 +119,7 @@ class FramingTests(SynchronousTestCase):
     def test_last_line_without_newline(self) -> None:
         """A last line with no newline before the client half-closes is processed."""
         self.soheil.send(b"first\nlast words")
-        self.soheil.protocol.readConnectionLost()
+        self.soheil.chat_protocol.readConnectionLost()
         self.assertEqual(
             self.ali.take(),
             ["soheil: first", "soheil: last words", "soheil has left the chatroom!"],
@@ -128,7 +128,7 @@ class FramingTests(SynchronousTestCase):
     def test_half_close_gets_replies(self) -> None:
         """A client that half-closes receives every reply, then is closed."""
         self.soheil.send(b"/who\n/quit")
-        self.soheil.protocol.readConnectionLost()
+        self.soheil.chat_protocol.readConnectionLost()
         self.assertEqual(self.soheil.take(), ["online (2): ali, soheil", "Goodbye, soheil!"])
         self.assertTrue(self.soheil.closing)
         self.soheil.finish_close()
@@ -136,7 +136,7 @@ class FramingTests(SynchronousTestCase):
 
     def test_half_close_without_quit(self) -> None:
         """A half-close alone closes the connection; others get one leave line."""
-        self.soheil.protocol.readConnectionLost()
+        self.soheil.chat_protocol.readConnectionLost()
         self.assertTrue(self.soheil.closing)
         self.soheil.finish_close()
         self.assertEqual(self.ali.take(), ["soheil has left the chatroom!"])
@@ -226,7 +226,7 @@ class FloodTests(SynchronousTestCase):
     def test_half_close_while_paused(self) -> None:
         """A flood followed by a half-close is still read to the end, at the rate."""
         self.soheil.send(b"".join(b"m%d\n" % n for n in range(12)) + b"tail")
-        self.soheil.protocol.readConnectionLost()
+        self.soheil.chat_protocol.readConnectionLost()
         self.ali.take()
         self.server.clock.advance(5)
         self.assertEqual(
@@ -248,7 +248,7 @@ class SlowReaderTests(SynchronousTestCase):
         self.server = Harness(max_send_queue=1000, rate=0)
         self.soheil, self.ali, self.hasan = self.server.chatters("soheil", "ali", "hasan")
         # The transport's buffer is full: hasan stopped reading.
-        self.hasan.transport.producer.pauseProducing()
+        self.hasan.producer.pauseProducing()
 
     def say(self, size: int) -> None:
         """soheil says a line that takes ``size`` bytes on the wire, delivered."""
@@ -261,7 +261,7 @@ class SlowReaderTests(SynchronousTestCase):
         self.say(500)
         self.server.clock.advance(10)
         self.assertFalse(self.hasan.transport.disconnected)
-        self.hasan.transport.producer.resumeProducing()
+        self.hasan.producer.resumeProducing()
         self.assertEqual(self.hasan.take(), ["soheil: " + "x" * 490] * 2)
 
     def test_one_byte_over_drops(self) -> None:
@@ -280,10 +280,12 @@ class SlowReaderTests(SynchronousTestCase):
 
     def test_never_over_the_limit(self) -> None:
         """However the lines come, no more than --max-send-queue bytes are ever held."""
+        outbox = self.hasan.chat_protocol._outbox
+        assert outbox is not None
         for size in (300, 300, 300, 99, 2, 300):
             self.say(size)
             if not self.hasan.transport.disconnected:
-                self.assertLessEqual(self.hasan.protocol._outbox.held(), 1000)
+                self.assertLessEqual(outbox.held(), 1000)
         self.assertTrue(self.hasan.transport.disconnected)
 
     def test_one_answer_always_fits(self) -> None:
@@ -292,10 +294,10 @@ class SlowReaderTests(SynchronousTestCase):
         (soheil,) = server.chatters("s" * 32)
         server.chatters(*[f"{n:032}" for n in range(10)])
         soheil.take()
-        soheil.transport.producer.pauseProducing()
+        soheil.producer.pauseProducing()
         soheil.send("/who")
         self.assertFalse(soheil.transport.disconnected)
-        soheil.transport.producer.resumeProducing()
+        soheil.producer.resumeProducing()
         (online,) = soheil.take()
         self.assertTrue(online.startswith("online (11): "))
         self.assertGreater(len(online), 100)
@@ -312,7 +314,7 @@ class SlowReaderTests(SynchronousTestCase):
         """--max-send-queue 0 never drops a slow reader."""
         server = Harness(max_send_queue=0, rate=0)
         soheil, hasan = server.chatters("soheil", "hasan")
-        hasan.transport.producer.pauseProducing()
+        hasan.producer.pauseProducing()
         for _ in range(100):
             soheil.send("y" * 1000)
             server.clock.advance(1)

@@ -6,7 +6,7 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
 from chat import lines
-from chat.room import NameTaken, Room
+from chat.room import NameTaken, Room, key_of, name_of
 from tests.harness import FIVE_PAST_FOUR
 
 
@@ -103,7 +103,11 @@ class RoomTests(SynchronousTestCase):
         """A member that leaves while a line goes round does not upset the rest."""
         soheil, ali, hasan = (self.member(n) for n in ["soheil", "ali", "hasan"])
         self.room.flush()
-        ali.deliver = lambda data: self.room.leave(hasan)  # type: ignore[method-assign]
+
+        def leave_hasan(data: bytes) -> None:
+            self.room.leave(hasan)
+
+        ali.deliver = leave_hasan  # type: ignore[method-assign]
         self.room.say(soheil, "hi")
         self.room.flush()
         self.assertEqual(self.room.names(), ["ali", "soheil"])
@@ -120,8 +124,12 @@ class RoomTests(SynchronousTestCase):
         for name in ["ro", "n", "Mina", "m"]:
             self.member(name)
         self.assertEqual(self.room.names(), ["m", "Mina", "n", "ro"])
-        self.room.rename(self.room.find("m"), "zed")
-        self.room.leave(self.room.find("mina"))
+        m = self.room.find("m")
+        assert m is not None
+        self.room.rename(m, "zed")
+        mina = self.room.find("mina")
+        assert mina is not None
+        self.room.leave(mina)
         self.assertEqual(self.room.names(), ["n", "ro", "zed"])
 
     def test_history_keeps_the_last(self) -> None:
@@ -281,7 +289,7 @@ class IgnoreTests(SynchronousTestCase):
     def test_ignored_messages_and_actions(self) -> None:
         """An ignorer gets nothing that the ignored says or does; the others get all."""
         soheil, ali, hasan, reza = self.people.values()
-        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.ignores.add(hasan, key_of(ali), name_of(ali))
         self.room.say(ali, "hi")
         self.room.act(ali, "waves")
         self.room.say(soheil, "hello")
@@ -292,7 +300,7 @@ class IgnoreTests(SynchronousTestCase):
     def test_one_line_turn(self) -> None:
         """A turn with one line skips the ignorer too."""
         _, ali, hasan, reza = self.people.values()
-        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.ignores.add(hasan, key_of(ali), name_of(ali))
         self.room.say(ali, "hi")
         self.room.flush()
         self.assertEqual((hasan.deliveries, reza.received), ([], ["ali: hi"]))
@@ -303,7 +311,7 @@ class IgnoreTests(SynchronousTestCase):
         extra = self.join("extra")
         self.room.flush()
         self.clear()
-        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.ignores.add(hasan, key_of(ali), name_of(ali))
         self.room.say(ali, "hi")
         self.room.say(soheil, "hello")
         self.room.flush()
@@ -314,7 +322,7 @@ class IgnoreTests(SynchronousTestCase):
     def test_server_lines_still_arrive(self) -> None:
         """Joins, leaves and renames of the ignored still reach the ignorer."""
         _, ali, hasan, _ = self.people.values()
-        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.ignores.add(hasan, key_of(ali), name_of(ali))
         self.room.rename(ali, "ali2")
         self.room.leave(ali)
         self.room.flush()
@@ -325,7 +333,7 @@ class IgnoreTests(SynchronousTestCase):
     def test_follows_renames(self) -> None:
         """The ignore follows the ignored through a rename; the old name is free of it."""
         _, ali, hasan, reza = self.people.values()
-        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.ignores.add(hasan, key_of(ali), name_of(ali))
         self.room.say(ali, "before")
         self.room.rename(ali, "Alireza")
         self.room.say(ali, "after")
@@ -342,7 +350,7 @@ class IgnoreTests(SynchronousTestCase):
     def test_holds_when_the_ignored_comes_back(self) -> None:
         """Coming back in another case, or as a look-alike, does not escape an ignore."""
         _, ali, hasan, reza = self.people.values()
-        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.ignores.add(hasan, key_of(ali), name_of(ali))
         self.room.leave(ali)
         for name in ["ALI", "аӏі"]:  # the second in Cyrillic
             back = self.join(name)
@@ -356,7 +364,7 @@ class IgnoreTests(SynchronousTestCase):
     def test_ends_when_the_ignorer_leaves(self) -> None:
         """An ignorer that leaves ignores nobody; the room keeps nothing for it."""
         _, ali, hasan, _ = self.people.values()
-        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.ignores.add(hasan, key_of(ali), name_of(ali))
         self.room.leave(hasan)
         self.assertFalse(self.room.ignores)
         self.assertEqual(self.room.ignores.names(hasan), [])
@@ -364,7 +372,7 @@ class IgnoreTests(SynchronousTestCase):
     def test_private_message_dropped(self) -> None:
         """A private message from the ignored is dropped; others' still arrive."""
         soheil, ali, hasan, _ = self.people.values()
-        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.ignores.add(hasan, key_of(ali), name_of(ali))
         self.room.whisper(ali, hasan, "psst")
         self.room.whisper(soheil, hasan, "hey")
         self.room.whisper(hasan, ali, "one way")
@@ -375,7 +383,7 @@ class IgnoreTests(SynchronousTestCase):
     def test_hand_over_skips_ignored(self) -> None:
         """What a leaving ignorer takes at once has nothing from the ignored either."""
         soheil, ali, hasan, _ = self.people.values()
-        self.room.ignores.add(hasan, ali.key, ali.name)
+        self.room.ignores.add(hasan, key_of(ali), name_of(ali))
         self.room.say(ali, "hi")
         self.room.say(soheil, "bye")
         self.room.hand_over(hasan)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from twisted.internet.error import CannotListenError
+from twisted.internet.interfaces import IListeningPort, IProtocolFactory
 from twisted.internet.testing import MemoryReactorClock
-from twisted.logger import capturedLogs
+from twisted.logger import LogEvent, capturedLogs
 from twisted.trial.unittest import SynchronousTestCase
 
 from chat.limits import CLOSE_GRACE
@@ -17,14 +19,16 @@ RUNNING = "Server is Running and waiting for connections..."
 SHUTTING_DOWN = "Server is shutting down. Goodbye!"
 
 
-def logged(events: list[dict]) -> list[str]:
+def logged(events: Sequence[LogEvent]) -> list[str]:
     return [e["log_format"].format(**e) for e in events]
 
 
 class BusyReactor(MemoryReactorClock):
     """A reactor on which one TCP port is taken."""
 
-    def listenTCP(self, port, factory, backlog=50, interface=""):  # type: ignore[override]
+    def listenTCP(
+        self, port: int, factory: IProtocolFactory, backlog: int = 50, interface: str = ""
+    ) -> IListeningPort:
         if port == 5050:
             raise CannotListenError(interface, port, OSError(98, "Address already in use"))
         return super().listenTCP(port, factory, backlog, interface)
@@ -125,7 +129,7 @@ class ShutdownTests(SynchronousTestCase):
     def test_queued_output_flushed_first(self) -> None:
         """Output held for a slow client goes out before the goodbye."""
         soheil, ali = self.server.chatters("soheil", "ali")
-        ali.transport.producer.pauseProducing()
+        ali.producer.pauseProducing()
         soheil.send("last message")
         self.assertEqual(ali.take(), [])
         self.service.stopService()

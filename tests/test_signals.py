@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from types import FrameType
 
+from twisted.internet.interfaces import IReactorFromThreads
 from twisted.internet.testing import MemoryReactorClock
-from twisted.logger import capturedLogs
+from twisted.logger import LogEvent, capturedLogs
 from twisted.trial.unittest import SynchronousTestCase
+from zope.interface import implementer
 
 from chat.service import ChatService
 from chat.signals import SignalService
 from chat.tap import Options, makeService
 from tests.harness import Harness
 
-Handler = Callable[[int, object], None]
+Handler = Callable[[int, FrameType | None], None]
 
 
 class FakeSignals:
@@ -34,15 +38,24 @@ class FakeSignals:
     def signal(self, number: int, handler: Handler) -> None:
         self.handlers[number] = handler
 
+    def handler(self, number: int) -> Handler:
+        """The handler installed for a signal, which must be a function."""
+        handler = self.handlers[number]
+        assert callable(handler), handler
+        return handler
 
+
+@implementer(IReactorFromThreads)
 class ThreadCalls:
     """A reactor's callFromThread that keeps the calls until ``run``."""
 
     def __init__(self) -> None:
-        self.calls: list[Callable[[], None]] = []
+        self.calls: list[Callable[[], object]] = []
 
-    def callFromThread(self, work: Callable[[], None]) -> None:
-        self.calls.append(work)
+    def callFromThread(
+        self, callable: Callable[..., object], *args: object, **kwargs: object
+    ) -> None:
+        self.calls.append(functools.partial(callable, *args, **kwargs))
 
     def run(self) -> None:
         calls, self.calls = self.calls, []
@@ -50,7 +63,7 @@ class ThreadCalls:
             work()
 
 
-def logged(events: list[dict]) -> list[str]:
+def logged(events: Sequence[LogEvent]) -> list[str]:
     return [e["log_format"].format(**e) for e in events]
 
 
@@ -68,7 +81,7 @@ class SignalServiceTests(SynchronousTestCase):
         signals = FakeSignals()
         self.start(signals)
         with capturedLogs() as events:
-            signals.handlers[signal.SIGHUP](signal.SIGHUP, None)
+            signals.handler(signal.SIGHUP)(signal.SIGHUP, None)
             self.assertEqual(list(events), [])
             self.reactor.run()
         self.assertEqual(logged(events), ["SIGHUP: no ssl: endpoint, no certificate to reload"])
@@ -76,11 +89,16 @@ class SignalServiceTests(SynchronousTestCase):
     def test_hangup_reloads_certificates(self) -> None:
         """SIGHUP asks every listener to reload its certificates."""
         renewed: list[str] = []
-        self.listener.renew_certificates = lambda: renewed.append("chat") or 1
+
+        def renew_certificates() -> int:
+            renewed.append("chat")
+            return 1
+
+        self.listener.renew_certificates = renew_certificates  # type: ignore[method-assign]
         signals = FakeSignals()
         self.start(signals)
         with capturedLogs() as events:
-            signals.handlers[signal.SIGHUP](signal.SIGHUP, None)
+            signals.handler(signal.SIGHUP)(signal.SIGHUP, None)
             self.reactor.run()
         self.assertEqual(renewed, ["chat"])
         self.assertEqual(list(events), [])
@@ -90,7 +108,7 @@ class SignalServiceTests(SynchronousTestCase):
         signals = FakeSignals()
         self.start(signals)
         with capturedLogs() as events:
-            signals.handlers[signal.SIGUSR1](signal.SIGUSR1, None)
+            signals.handler(signal.SIGUSR1)(signal.SIGUSR1, None)
             self.reactor.run()
         self.assertEqual(
             logged(events), ["SIGUSR1: no log file to rotate (the log goes to standard output)"]

@@ -72,6 +72,7 @@ class TLSTransport:
     def __init__(self, tcp: SocketTransport) -> None:
         self.transport = tcp
         self.setTcpKeepAlive = tcp.setTcpKeepAlive
+        self.setTcpNoDelay = tcp.setTcpNoDelay
 
     def getHandle(self) -> object:
         return object()

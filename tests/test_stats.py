@@ -32,7 +32,7 @@ class StatsTests(SynchronousTestCase):
         server = Harness(max_clients=2, idle_timeout=5, max_send_queue=10, rate=0)
         soheil, ali = server.chatters("soheil", "ali")
         server.connect()
-        ali.transport.producer.pauseProducing()
+        ali.producer.pauseProducing()
         for _ in range(2):
             soheil.send("x" * 20)
             server.room.flush()

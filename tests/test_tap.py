@@ -9,6 +9,7 @@ from twisted.application.service import IServiceMaker
 from twisted.copyright import version as twisted_version
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import CannotListenError
+from twisted.internet.interfaces import IListeningPort, IProtocolFactory
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.logger import capturedLogs
 from twisted.plugin import IPlugin, getPlugins
@@ -159,7 +160,9 @@ class MetricsOptionTests(SynchronousTestCase):
 class BusyReactor(MemoryReactorClock):
     """A reactor on which TCP port 9100 is taken."""
 
-    def listenTCP(self, port, factory, backlog=50, interface=""):  # type: ignore[override]
+    def listenTCP(
+        self, port: int, factory: IProtocolFactory, backlog: int = 50, interface: str = ""
+    ) -> IListeningPort:
         if port == 9100:
             raise CannotListenError(interface, port, OSError(98, "Address already in use"))
         return super().listenTCP(port, factory, backlog, interface)
@@ -184,7 +187,7 @@ class MakeServiceTests(SynchronousTestCase):
         service.privilegedStartService()
         self.assertEqual([p[0] for p in reactor.tcpServers], [9100, 5050])
         site = reactor.tcpServers[0][1]
-        self.assertIsInstance(site, Site)
+        assert isinstance(site, Site), site
         protocol = chat.factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
         protocol.makeConnection(StringTransport())
         protocol.dataReceived(b"soheil\n")

@@ -8,10 +8,10 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from types import SimpleNamespace
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from twisted.internet import tcp
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.error import VerifyError
 from twisted.internet.protocol import Factory, Protocol
@@ -42,10 +42,12 @@ class Renewal(SynchronousTestCase):
         # factory is a TLSMemoryBIOFactory around the server's own factory.
         serverFromString(self.reactor, self.description).listen(Factory.forProtocol(Protocol))
         [(_, factory, options, _, _)] = self.reactor.sslServers
-        self.port = SimpleNamespace(factory=TLSMemoryBIOFactory(options, False, factory))
+        tls = TLSMemoryBIOFactory(options, False, factory)
+        self.port = tcp.Port(5443, tls, reactor=self.reactor)
 
     def served(self) -> bytes:
         """The certificate a new connection to the port is shown, after a handshake."""
+        assert isinstance(self.port.factory, TLSMemoryBIOFactory)
         server = self.port.factory.buildProtocol(None)
         client_factory = TLSMemoryBIOFactory(
             CertificateOptions(), True, Factory.forProtocol(Protocol)
@@ -92,7 +94,7 @@ class Renewal(SynchronousTestCase):
     def test_logged(self) -> None:
         """A listener reloads its ssl: ports only, logging each, a failure with its reason."""
         listener = Listener(["tcp:5050", self.description], Factory(), self.reactor)
-        listener.ports = [SimpleNamespace(factory=Factory()), self.port]
+        listener.ports = [tcp.Port(5050, Factory(), reactor=self.reactor), self.port]
         with capturedLogs() as events:
             self.assertEqual(listener.renew_certificates(), 1)
             self.pem["key"].unlink()
@@ -117,5 +119,6 @@ class TLSDescriptionTests(SynchronousTestCase):
 
     def test_plain_port_refused(self) -> None:
         """Renewing a port that does not listen with TLS is a TypeError."""
-        port = SimpleNamespace(factory=Factory())
-        self.assertRaises(TypeError, renew_certificate, MemoryReactorClock(), "tcp:5050", port)
+        reactor = MemoryReactorClock()
+        port = tcp.Port(5050, Factory(), reactor=reactor)
+        self.assertRaises(TypeError, renew_certificate, reactor, "tcp:5050", port)

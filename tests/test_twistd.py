@@ -10,6 +10,8 @@ import re
 import signal
 import socket
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from twisted.copyright import version as twisted_version
@@ -174,7 +176,7 @@ def test_half_closed_client_gets_replies() -> None:
 
 
 @pytest.fixture
-def taken_port() -> tuple[int, socket.socket]:
+def taken_port() -> Iterator[int]:
     holder = socket.socket()
     holder.bind(("127.0.0.1", 0))
     holder.listen()
@@ -182,7 +184,7 @@ def taken_port() -> tuple[int, socket.socket]:
     holder.close()
 
 
-def test_port_taken(taken_port: int, tmp_path) -> None:
+def test_port_taken(taken_port: int, tmp_path: Path) -> None:
     """A port that cannot listen: exit non-zero, one line naming it, no traceback."""
     description = f"tcp:{taken_port}:interface=127.0.0.1"
     result = run_twistd("-n", "--pidfile=", "chatroom", "--port", description, cwd=tmp_path)
@@ -193,7 +195,7 @@ def test_port_taken(taken_port: int, tmp_path) -> None:
     assert RUNNING not in output
 
 
-def test_port_taken_in_background_mode(taken_port: int, tmp_path) -> None:
+def test_port_taken_in_background_mode(taken_port: int, tmp_path: Path) -> None:
     """In background mode the launching twistd prints the reason alone and exits 1, not forking."""
     description = f"tcp:{taken_port}:interface=127.0.0.1"
     result = run_twistd(
@@ -207,7 +209,7 @@ def test_port_taken_in_background_mode(taken_port: int, tmp_path) -> None:
     assert not (tmp_path / "chatroom.pid").exists()
 
 
-def test_bad_description(tmp_path) -> None:
+def test_bad_description(tmp_path: Path) -> None:
     """A description that does not parse: exit non-zero naming it, no traceback."""
     result = run_twistd("-n", "chatroom", "--port", "bogus:1234", cwd=tmp_path)
     assert result.returncode != 0
@@ -215,7 +217,7 @@ def test_bad_description(tmp_path) -> None:
     assert "Traceback" not in result.stdout + result.stderr
 
 
-def test_systemd_port_without_socket_activation(tmp_path) -> None:
+def test_systemd_port_without_socket_activation(tmp_path: Path) -> None:
     """A systemd: port with no socket passed: exit 1, one line saying what is missing."""
     description = "systemd:domain=INET:index=0"
     result = run_twistd("-n", "--pidfile=", "chatroom", "--port", description, cwd=tmp_path)
@@ -227,14 +229,14 @@ def test_systemd_port_without_socket_activation(tmp_path) -> None:
     assert "index out of range" not in output
 
 
-def test_version(tmp_path) -> None:
+def test_version(tmp_path: Path) -> None:
     """twistd chatroom --version prints the chatroom version (and Twisted's)."""
     result = run_twistd("chatroom", "--version", cwd=tmp_path)
     assert result.returncode == 0
     assert result.stdout == f"chatroom {__version__} (Twisted {twisted_version})\n"
 
 
-def test_help_lists_options(tmp_path) -> None:
+def test_help_lists_options(tmp_path: Path) -> None:
     """twistd chatroom --help names every option of the spec."""
     result = run_twistd("chatroom", "--help", cwd=tmp_path)
     for option in [
@@ -334,7 +336,7 @@ def test_shutdown_with_a_client_not_reading() -> None:
         assert talker.reader.until_closed()[-1] == "Server is shutting down. Goodbye!"
 
 
-def test_clients_of_two_ports_share_one_room(tmp_path) -> None:
+def test_clients_of_two_ports_share_one_room(tmp_path: Path) -> None:
     """Several --port options serve one room."""
     sock_path = tmp_path / "chat.sock"
     with running_daemon(

@@ -197,6 +197,7 @@ def running_daemon(
         env=child_environment(),
         preexec_fn=limit_open_files,
     )
+    assert process.stdout is not None  # a pipe, as asked
     daemon = Daemon(process)
     try:
         daemon.wait_running()
@@ -228,7 +229,7 @@ class Peer:
         """Answer the prompt; return what the server says up to the online list."""
         assert self.line() == "Please enter your name:"
         self.send(name)
-        received = []
+        received: list[str] = []
         while True:
             text = self.line()
             assert text is not None, f"closed while registering; saw {received!r}"
