@@ -90,7 +90,7 @@ class ChatProtocol(LineReceiver):
     # Connection events, from the transport.
 
     def connectionMade(self) -> None:
-        sockets.prepare(self.transport)
+        sockets.prepare(self.transport, self.factory.limits.max_send_queue)
         self._outbox = Outbox(self.transport, self)
         self.transport.registerProducer(self._outbox, True)
         self.factory.connected(self)

@@ -5,9 +5,11 @@ what the protocols use of its transport.
 Some settings the kernel's defaults get wrong for a chat server:
 
 TCP keepalive normally first asks after two idle hours: a client whose
-laptop closed would keep its name that long. And Twisted listens with a
-backlog of 50, which a burst of connections overflows (the extra clients
-then wait a second or more for a SYN retry).
+laptop closed would keep its name that long. The kernel grows a send
+buffer to megabytes for a client that never reads, out of sight of
+--max-send-queue. And Twisted listens with a backlog of 50, which a burst
+of connections overflows (the extra clients then wait a second or more for
+a SYN retry).
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ retransmissions).
 
 BACKLOG = 1024
 """The listen backlog for endpoints whose description does not set one."""
+
+MIN_SEND_BUFFER = 4096
+"""The smallest send buffer asked of the kernel, however small --max-send-queue is."""
 
 _OPTIONS = [
     ("TCP_KEEPIDLE", KEEPALIVE_IDLE),
@@ -106,14 +111,36 @@ def _share_attribute_keys(transport: object) -> None:
         transport.dataBuffer, transport.offset = transport.dataBuffer, transport.offset
 
 
-def prepare(transport: object) -> None:
-    """A new client connection's socket, set up for chatting."""
+def prepare(transport: object, send_buffer: int = 0) -> None:
+    """
+    A new client connection's socket, set up for chatting; with
+    ``send_buffer`` (--max-send-queue), the kernel's send buffer is fixed
+    at about that many bytes.
+    """
     if isinstance(transport, _TCPTransport):  # TCP, or TLS over TCP
         keep_alive(transport)
         # Lines are already gathered once per reactor turn; Nagle's
         # algorithm would only hold them back for an ACK.
         transport.setTcpNoDelay(True)
+        if send_buffer:
+            fix_send_buffer(transport, send_buffer)
     _share_attribute_keys(transport)
+
+
+def fix_send_buffer(transport: object, size: int) -> None:
+    """
+    Fix a TCP socket's send buffer at about ``size`` bytes.
+
+    Left to itself, Linux grows a connection's send buffer up to
+    ``net.ipv4.tcp_wmem``'s maximum (often 4 MiB), even for a client that
+    offers a window of a few kilobytes and never reads: everything sent to
+    such a client then waits in the kernel, where --max-send-queue can't see
+    it, and the client is never dropped. Linux doubles the size asked for
+    (half of it is its own bookkeeping), so half is asked for.
+    """
+    handle = _socket_of(transport)
+    if handle is not None and handle.family in (socket.AF_INET, socket.AF_INET6):
+        handle.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, max(size // 2, MIN_SEND_BUFFER))
 
 
 def keep_alive(transport: _TCPTransport) -> None:

@@ -1,4 +1,4 @@
-"""TCP keepalive timers on client connections and the listen backlog."""
+"""TCP keepalive timers and a fixed send buffer on client connections, and the listen backlog."""
 
 from __future__ import annotations
 
@@ -102,6 +102,35 @@ def test_client_connections_get_the_timers() -> None:
         found = timers(sock)
     assert found["SO_KEEPALIVE"] == 1
     assert found["TCP_KEEPIDLE"] == sockets.KEEPALIVE_IDLE
+
+
+def send_buffer(sock: socket.socket) -> int:
+    return sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+
+
+def test_send_buffer_fixed() -> None:
+    """A client's kernel send buffer is fixed at about --max-send-queue bytes (Linux doubles it)."""
+    with loopback_pair() as (server, _):
+        sockets.prepare(SocketTransport(server), 262144)
+        assert send_buffer(server) == 262144
+
+
+def test_client_connections_get_a_fixed_send_buffer() -> None:
+    """Every chat connection over TCP gets its send buffer fixed; --max-send-queue 0 leaves it."""
+    for limit in (65536, 0):
+        server = Harness(max_send_queue=limit)
+        with loopback_pair() as (sock, _):
+            untouched = send_buffer(sock)
+            protocol = server.factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
+            protocol.makeConnection(SocketTransport(sock))
+            assert send_buffer(sock) == (limit or untouched)
+
+
+def test_tiny_send_queue_keeps_a_usable_buffer() -> None:
+    """However small --max-send-queue is, the kernel keeps a buffer of a few kilobytes."""
+    with loopback_pair() as (server, _):
+        sockets.prepare(SocketTransport(server), 100)
+        assert send_buffer(server) == 2 * sockets.MIN_SEND_BUFFER
 
 
 @pytest.mark.parametrize(
