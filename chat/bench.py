@@ -51,9 +51,8 @@ from typing import Any
 
 from twisted.internet.defer import Deferred, DeferredSemaphore, gatherResults
 from twisted.internet.endpoints import clientFromString, connectProtocol
-from twisted.internet.error import ConnectionDone
-from twisted.internet.interfaces import IReactorTime, IStreamClientEndpoint
-from twisted.internet.protocol import Protocol
+from twisted.internet.interfaces import IReactorTime, IStreamClientEndpoint, ITCPTransport
+from twisted.internet.protocol import Protocol, connectionDone
 from twisted.internet.task import LoopingCall, deferLater, react
 from twisted.python.failure import Failure
 
@@ -192,6 +191,10 @@ class BenchClient(Protocol):
         "sampling",
         "tally",
     )
+    # Connected by a stream client endpoint: the transports of TCP, TLS and
+    # UNIX sockets all provide ITCPTransport, abortConnection included (the
+    # tests' StringTransport has the write and abortConnection used here).
+    transport: ITCPTransport | None
 
     def __init__(
         self,
@@ -229,7 +232,7 @@ class BenchClient(Protocol):
             if self.buffer.startswith(PROMPT):
                 # The prompt may come without a line end, as input() prompts do.
                 self.buffer = self.buffer[len(PROMPT) :].lstrip(b"\r\n")
-                self.transport.write(self.name.encode("ascii") + b"\n")
+                self.link().write(self.name.encode("ascii") + b"\n")
                 continue
             end = self.buffer.find(b"\n")
             if end < 0:
@@ -239,7 +242,7 @@ class BenchClient(Protocol):
             if line.startswith(b"error: "):
                 self.registering = False
                 self.registered.errback(RegistrationError(line.decode("utf-8", "replace")))
-                self.transport.abortConnection()
+                self.link().abortConnection()
                 return
             found = ONLINE.match(line)
             if found:
@@ -250,15 +253,20 @@ class BenchClient(Protocol):
                 if rest:
                     self.dataReceived(rest)
 
+    def link(self) -> ITCPTransport:
+        """The transport, there from the connection on (it is never unset)."""
+        assert self.transport is not None, f"{self.name}: not connected"
+        return self.transport
+
     def send_message(self, message: bytes) -> None:
         """Write one message line; the caller already built it."""
-        self.transport.write(message)
+        self.link().write(message)
 
     def quit(self) -> None:
         """Leave politely, as a user typing ``/quit`` would."""
-        self.transport.write(b"/quit\n")
+        self.link().write(b"/quit\n")
 
-    def connectionLost(self, reason: Failure = ConnectionDone) -> None:
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         # Transports do not reset it, and the run counts who is still here.
         self.connected = 0
         if self.registering:
@@ -426,7 +434,7 @@ async def quit_all(reactor: Any, clients: Sequence[BenchClient], timeout: float)
     await wait_until(reactor, lambda: not any(c.connected for c in clients), timeout, 0.1)
     for client in clients:
         if client.connected:
-            client.transport.abortConnection()
+            client.link().abortConnection()
 
 
 def progress_text(run: Run) -> str:

@@ -10,8 +10,7 @@ import resource
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.error import ConnectionDone
-from twisted.internet.interfaces import IProtocolFactory, IStreamClientEndpoint
-from twisted.internet.protocol import Protocol
+from twisted.internet.interfaces import IProtocol, IProtocolFactory, IStreamClientEndpoint
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
@@ -90,9 +89,10 @@ class OneHostServer:
         self.refusal = refusal
         self.transports: list[StringTransport] = []
 
-    def connect(self, factory: IProtocolFactory) -> Deferred[Protocol]:
-        protocol = factory.buildProtocol(None)
+    def connect(self, factory: IProtocolFactory) -> Deferred[IProtocol]:
         transport = StringTransport()
+        protocol = factory.buildProtocol(transport.getPeer())
+        assert protocol is not None, "the bench's factory always builds its client"
         protocol.makeConnection(transport)
         self.transports.append(transport)
         if len(self.transports) <= self.allowed:
@@ -267,13 +267,12 @@ class CountingTests(SynchronousTestCase):
 class PacerTests(SynchronousTestCase):
     def setUp(self) -> None:
         self.clock = Clock()
-        self.senders = [registered_client()[0] for _ in range(2)]
+        connected = [registered_client() for _ in range(2)]
+        self.senders = [client for client, _ in connected]
+        self.transports = [transport for _, transport in connected]
 
     def now_ns(self) -> int:
         return int(self.clock.seconds() * 1e9)
-
-    def written(self, sender: BenchClient) -> list[bytes]:
-        return sender.transport.value().splitlines()
 
     def test_rate_and_round_robin(self) -> None:
         """Ten messages a second for one second go out five per sender, on time."""
@@ -285,7 +284,7 @@ class PacerTests(SynchronousTestCase):
         self.clock.pump([0.01] * 50)
         self.assertIsNone(self.successResultOf(done))
         self.assertEqual(pacer.sent, 10)
-        lines = [self.written(s) for s in self.senders]
+        lines = [transport.value().splitlines() for transport in self.transports]
         self.assertEqual([len(x) for x in lines], [5, 5])
         self.assertTrue(all(len(line) == 32 for x in lines for line in x))
         first = int(lines[0][0].split()[0])
@@ -438,14 +437,16 @@ class SystemTests(SynchronousTestCase):
 
 
 class OneAddressTests(SynchronousTestCase):
-    def run_bench(self, refusal: str) -> tuple[BaseException, OneHostServer]:
+    def run_bench(self, refusal: str) -> tuple[SystemExit, OneHostServer]:
         """A bench of five clients against a server that takes two from this address."""
         clock = Clock()
         server = OneHostServer(2, refusal)
         options = parse_arguments(["--clients", "5", "--quit-timeout", "1"])
         running = Deferred.fromCoroutine(bench(clock, options, server))
         clock.pump([0.1] * 20)
-        return self.failureResultOf(running, SystemExit).value, server
+        stopped = self.failureResultOf(running, SystemExit).value
+        assert isinstance(stopped, SystemExit)
+        return stopped, server
 
     def test_per_address_cap(self) -> None:
         """Refused by the per-address cap, the bench stops with one line on the options to use."""

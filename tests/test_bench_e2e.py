@@ -50,4 +50,6 @@ def test_every_message_counted() -> None:
     assert result["expected"] == 20 * 9
     assert result["received"] == result["expected"]
     assert result["loss"] == 0
-    assert result["latency_ms"]["samples"] == result["expected"]
+    latency = result["latency_ms"]
+    assert isinstance(latency, dict)
+    assert latency["samples"] == result["expected"]
