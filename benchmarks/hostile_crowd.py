@@ -75,7 +75,7 @@ class Order:
         self.bad = 0
         self.probe_at = 0.0
 
-    def __call__(self, client: Client, data: bytes) -> None:
+    def __call__(self, client: object, data: bytes) -> None:
         got = self.got
         found = self.lines.feed(data)
         if not found:
@@ -169,7 +169,7 @@ class Room:
         self.left = 0
         self.bad = 0
 
-    def __call__(self, client: Client, data: bytes) -> None:
+    def __call__(self, client: object, data: bytes) -> None:
         for seq, left in self.lines.feed(data):
             if left:
                 self.left += 1
@@ -196,12 +196,9 @@ def who(
     """
     loop = Loop()
     port = daemon.port
-    crowd = connect_all(
-        loop,
-        port,
-        [f"r{i:04d}{LONG}" for i in range(readers)],
-        lambda n: Client(loop, port, n, Room()),
-    )
+    names = [f"r{i:04d}{LONG}" for i in range(readers)]
+    room_of = {name: Room() for name in names}
+    crowd = connect_all(loop, port, names, lambda n: Client(loop, port, n, room_of[n]))
     quiet = connect_all(
         loop,
         port,
@@ -217,7 +214,7 @@ def who(
     for client in quiet:
         client.send(b"/who\n" * asks)
     crowd[0].send(b"".join(b"%d %s\n" % (seq, b"y" * 98) for seq in range(10)))
-    rooms: list[Room] = [c.on_data for c in crowd[1:]]  # type: ignore[misc]
+    rooms = [room_of[c.name] for c in crowd[1:]]
     check = [0.0, False]
 
     def finished() -> bool:

@@ -123,11 +123,9 @@ class Client:
     # Events.
 
     def on_event(self, events: int) -> None:
-        if self.closed:
-            return
-        if events & WRITE:
+        if not self.closed and events & WRITE:
             self._writable()
-        if self.closed:
+        if self.closed:  # before, or closed by _writable
             return
         if self.reading and events & (select.EPOLLIN | GONE):
             self._readable()
@@ -208,8 +206,10 @@ class Client:
                 sent = self.sock.send(self.out)
                 del self.out[:sent]
                 self.sent_bytes += sent
-            for _ in range(STREAM_WRITES if self.stream is not None else 0):
-                self.sent_bytes += self.sock.send(self.stream)
+            stream = self.stream
+            if stream is not None:
+                for _ in range(STREAM_WRITES):
+                    self.sent_bytes += self.sock.send(stream)
         except BlockingIOError:
             pass
         except OSError as problem:

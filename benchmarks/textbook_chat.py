@@ -26,7 +26,7 @@ class Chat(LineReceiver):
         self.send("Please enter your name:")
 
     def connectionLost(self, reason: object = None) -> None:
-        if self.users.get(self.name) is self:
+        if self.name is not None and self.users.get(self.name) is self:
             del self.users[self.name]
             self.broadcast(f"{self.name} has left the chatroom!")
 
@@ -44,17 +44,21 @@ class Chat(LineReceiver):
             self.send(f"online ({len(self.users)}): {', '.join(sorted(self.users))}")
         elif text == "/quit":
             self.send(f"Goodbye, {self.name}!")
+            assert self.transport is not None
             self.transport.loseConnection()
         elif text:
             self.broadcast(f"{self.name}: {text}")
 
     def send(self, text: str) -> None:
+        assert self.transport is not None
         self.transport.write(text.encode("utf-8") + b"\r\n")
 
     def broadcast(self, text: str) -> None:
         data = text.encode("utf-8") + b"\r\n"
         for name, protocol in self.users.items():
             if name != self.name:
+                # Only connected protocols are in users.
+                assert protocol.transport is not None
                 protocol.transport.write(data)
 
 

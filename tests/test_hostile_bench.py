@@ -50,9 +50,9 @@ class LinesTests(SynchronousTestCase):
         """A receiver counts its lines, is done once it has all, and spots a line out of order."""
         done = [0]
         order = Order(4, done)
-        order(None, BURST_STREAM)  # type: ignore[arg-type]
+        order(None, BURST_STREAM)
         self.assertEqual((order.received, order.bad, done), (4, 0, [1]))
-        order(None, b"c0002: 2 skipped 1\r\n")  # type: ignore[arg-type]
+        order(None, b"c0002: 2 skipped 1\r\n")
         self.assertEqual((order.bad, done), (1, [1]))
 
 
