@@ -16,7 +16,7 @@ from twisted.logger import Logger
 from chat import lines
 from chat.admission import Admission, RefusalLog, address_key
 from chat.limits import Limits
-from chat.pressure import Pressure
+from chat.pressure import Pressure, turn_limit
 from chat.protocol import ChatProtocol
 from chat.room import Room
 from chat.sockets import ISocketTransport, describe_peer
@@ -55,7 +55,12 @@ class ChatFactory(Factory):
         self.connections: set[ChatProtocol] = set()
         self.admission = Admission(limits, clock)
         self.refusals = RefusalLog(clock)
-        self.pressure = Pressure(clock, lambda: room.queued_bytes, lambda: len(self.connections))
+        self.pressure = Pressure(
+            clock,
+            lambda: room.queued_bytes,
+            lambda: len(self.connections),
+            turn_limit(limits.max_send_queue),
+        )
         room.flushed = self.pressure.changed
         self._all_closed: list[Deferred[None]] = []
 

@@ -8,16 +8,17 @@ each is 2.5 GB to deliver. Rather than buffer that or drop the readers it
 is for, the daemon stops reading from every client while
 
 - the lines waiting for the reactor's next turn already come to
-  ``TURN_LIMIT`` bytes for each member, or
+  ``TURN_LIMIT`` bytes for each member (or half of --max-send-queue, if
+  that is less), or
 - many clients (more than one in ``BACKLOG_SHARE``, and more than one)
   have output piling up in their transports that came within the last
   ``FRESH`` seconds,
 
 and reads on, client by client in the order they were stopped, once
 neither holds. TCP pushes back on the senders meanwhile. A client that
-stays behind for longer than ``FRESH`` no longer holds the others up, and
-one alone never does: it is either slow, and cut at ``--max-send-queue``,
-or catches up.
+takes nothing of its backlog for ``FRESH`` seconds no longer holds the
+others up, and one alone never does: it is either gone or too slow, and
+cut at ``--max-send-queue``, or it catches up.
 """
 
 from __future__ import annotations
@@ -40,6 +41,14 @@ class Reader(Protocol):
     def read_on(self) -> None:
         """Start reading again (if nothing else holds the reading)."""
 
+    def held(self) -> int:
+        """Bytes waiting to be sent to this client."""
+
+
+def turn_limit(send_queue: int) -> int:
+    """What a turn may queue for each member: never more than half a send queue."""
+    return min(TURN_LIMIT, send_queue // 2) if send_queue else TURN_LIMIT
+
 
 class Pressure:
     def __init__(
@@ -47,20 +56,23 @@ class Pressure:
         clock: IReactorTime,
         queued_bytes: Callable[[], int],
         connections: Callable[[], int],
+        turn_limit: int = TURN_LIMIT,
     ) -> None:
         self._clock = clock
+        self._turn_limit = turn_limit
         self._queued_bytes = queued_bytes
         self._connections = connections
         self._waiting: dict[Reader, None] = {}  # in the order they stopped
-        self._fresh: dict[Reader, float] = {}  # backlogged client: since when
+        # Backlogged clients, oldest first: since when, and how much they held then.
+        self._fresh: dict[Reader, tuple[float, int]] = {}
         self._expiry: IDelayedCall | None = None
 
     @property
     def holding(self) -> bool:
         """Whether reading is stopped for now."""
-        return self._queued_bytes() >= TURN_LIMIT or len(self._fresh) > max(
-            1, self._connections() // BACKLOG_SHARE
-        )
+        if self._queued_bytes() >= self._turn_limit:
+            return True
+        return len(self._fresh) > max(1, self._connections() // BACKLOG_SHARE)
 
     def wait(self, reader: Reader) -> None:
         """``reader`` stopped reading; it is told to read on when it may."""
@@ -68,7 +80,8 @@ class Pressure:
 
     def backlogged(self, client: Reader) -> None:
         """Output began to pile up in a client's transport."""
-        self._fresh.setdefault(client, self._clock.seconds())
+        if client not in self._fresh:
+            self._fresh[client] = (self._clock.seconds(), client.held())
         if self._expiry is None:
             self._expiry = self._clock.callLater(FRESH, self._expire)
 
@@ -95,12 +108,20 @@ class Pressure:
         self._expiry = None
 
     def _expire(self) -> None:
+        """
+        Backlogs older than ``FRESH`` seconds hold nobody up any more, but for
+        those of clients that took some of it meanwhile: they are behind, not
+        gone, and are given another ``FRESH`` seconds.
+        """
         self._expiry = None
         now = self._clock.seconds()
         while self._fresh:
-            client, since = next(iter(self._fresh.items()))
+            client, (since, held) = next(iter(self._fresh.items()))
             if now - since < FRESH:
                 self._expiry = self._clock.callLater(since + FRESH - now, self._expire)
                 break
             del self._fresh[client]
+            still = client.held()
+            if still < held:
+                self._fresh[client] = (now, still)
         self.changed()

@@ -277,6 +277,10 @@ class ChatProtocol(LineReceiver):
     def drained(self) -> None:
         self.factory.pressure.drained(self)
 
+    def held(self) -> int:
+        """Bytes waiting to be sent to this client (``chat.outbox``)."""
+        return self._outbox.held() if self._outbox is not None else 0
+
     def read_on(self) -> None:
         """The pressure is off: read again, unless flood control still waits."""
         if self._resume_call is None:

@@ -41,8 +41,8 @@ retransmissions).
 BACKLOG = 1024
 """The listen backlog for endpoints whose description does not set one."""
 
-MIN_SEND_BUFFER = 4096
-"""The smallest send buffer asked of the kernel, however small --max-send-queue is."""
+SEND_BUFFER = 256 * 1024
+"""The kernel's send buffer for a client: what a client may lag by beyond --max-send-queue."""
 
 _OPTIONS = [
     ("TCP_KEEPIDLE", KEEPALIVE_IDLE),
@@ -97,7 +97,7 @@ def describe_peer(address: IAddress) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _share_attribute_keys(transport: object) -> None:
+def _share_attribute_keys(transport: FileDescriptor) -> None:
     """
     Give a Twisted transport, now, the two attributes its first write would
     add later (with the values it would read from its class anyway).
@@ -107,29 +107,33 @@ def _share_attribute_keys(transport: object) -> None:
     transports existed, these two gave every transport a dictionary of its
     own: about 600 bytes more per idle client (docs/performance.md).
     """
-    if isinstance(transport, FileDescriptor):
-        transport.dataBuffer, transport.offset = transport.dataBuffer, transport.offset
+    transport.dataBuffer, transport.offset = transport.dataBuffer, transport.offset
 
 
-def prepare(transport: object, send_buffer: int = 0) -> None:
+def prepare(transport: object, send_queue: int = 0) -> None:
     """
-    A new client connection's socket, set up for chatting; with
-    ``send_buffer`` (--max-send-queue), the kernel's send buffer is fixed
-    at about that many bytes.
+    A new client connection's socket, set up for chatting. With a
+    ``send_queue`` (--max-send-queue), the kernel's send buffer is fixed,
+    and the transport tells of a backlog by half the queue at the latest.
     """
     if isinstance(transport, _TCPTransport):  # TCP, or TLS over TCP
         keep_alive(transport)
         # Lines are already gathered once per reactor turn; Nagle's
         # algorithm would only hold them back for an ACK.
         transport.setTcpNoDelay(True)
-        if send_buffer:
-            fix_send_buffer(transport, send_buffer)
-    _share_attribute_keys(transport)
+        if send_queue:
+            fix_send_buffer(transport)
+    tcp = _file_descriptor_of(transport)
+    if tcp is not None:
+        if send_queue and send_queue // 2 < tcp.bufferSize:
+            # Set only when smaller than the class's: no attribute of its own.
+            tcp.bufferSize = send_queue // 2
+        _share_attribute_keys(tcp)
 
 
-def fix_send_buffer(transport: object, size: int) -> None:
+def fix_send_buffer(transport: object) -> None:
     """
-    Fix a TCP socket's send buffer at about ``size`` bytes.
+    Fix a TCP socket's send buffer at ``SEND_BUFFER`` bytes.
 
     Left to itself, Linux grows a connection's send buffer up to
     ``net.ipv4.tcp_wmem``'s maximum (often 4 MiB), even for a client that
@@ -140,7 +144,14 @@ def fix_send_buffer(transport: object, size: int) -> None:
     """
     handle = _socket_of(transport)
     if handle is not None and handle.family in (socket.AF_INET, socket.AF_INET6):
-        handle.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, max(size // 2, MIN_SEND_BUFFER))
+        handle.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER // 2)
+
+
+def _file_descriptor_of(transport: object) -> FileDescriptor | None:
+    """The Twisted TCP transport itself, or the one under TLS."""
+    while transport is not None and not isinstance(transport, FileDescriptor):
+        transport = getattr(transport, "transport", None)
+    return transport
 
 
 def keep_alive(transport: _TCPTransport) -> None:

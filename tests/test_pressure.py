@@ -5,16 +5,20 @@ from __future__ import annotations
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
-from chat.pressure import FRESH, TURN_LIMIT, Pressure
+from chat.pressure import FRESH, TURN_LIMIT, Pressure, turn_limit
 from tests.harness import Harness
 
 
 class Reader:
     def __init__(self, log: list[str], name: str) -> None:
         self.log, self.name = log, name
+        self.backlog = 100_000
 
     def read_on(self) -> None:
         self.log.append(self.name)
+
+    def held(self) -> int:
+        return self.backlog
 
 
 class PressureTests(SynchronousTestCase):
@@ -91,6 +95,28 @@ class PressureTests(SynchronousTestCase):
         self.assertEqual(self.woken, ["c"])
         self.clock.advance(FRESH)
         self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_turn_limit_under_a_small_send_queue(self) -> None:
+        """A turn never queues more than half a small --max-send-queue for each member."""
+        self.assertEqual(turn_limit(32768), 16384)
+        self.assertEqual(turn_limit(262144), TURN_LIMIT)
+        self.assertEqual(turn_limit(0), TURN_LIMIT)
+        server = Harness(max_send_queue=32768, rate=0)
+        soheil, _ali = server.chatters("soheil", "ali")
+        soheil.send(b"".join(b"x" * 1000 + b"\n" for _ in range(40)))
+        self.assertLess(server.room.queued_bytes, 16384 + 1024)
+
+    def test_draining_backlogs_keep_holding(self) -> None:
+        """A client that took some of its backlog within FRESH seconds still holds the reading."""
+        self.pressure.backlogged(self.a)
+        self.pressure.backlogged(self.b)
+        self.a.backlog -= 1
+        self.clock.advance(FRESH)
+        self.assertFalse(self.pressure.holding)  # b took nothing: one backlog left
+        self.pressure.backlogged(self.c)
+        self.assertTrue(self.pressure.holding)
+        self.clock.advance(FRESH)  # a took nothing more
+        self.assertFalse(self.pressure.holding)
 
     def test_forget(self) -> None:
         """A client that is gone is neither woken nor counted."""

@@ -7,7 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from twisted.internet import tcp
+from twisted.internet.abstract import FileDescriptor
 from twisted.internet.address import IPv4Address
+from twisted.internet.protocol import Factory
 from twisted.internet.testing import StringTransport
 
 from chat import sockets
@@ -109,28 +112,32 @@ def send_buffer(sock: socket.socket) -> int:
 
 
 def test_send_buffer_fixed() -> None:
-    """A client's kernel send buffer is fixed at about --max-send-queue bytes (Linux doubles it)."""
+    """A client's kernel send buffer is fixed (Linux doubles what is asked), not left to grow."""
     with loopback_pair() as (server, _):
         sockets.prepare(SocketTransport(server), 262144)
-        assert send_buffer(server) == 262144
+        assert send_buffer(server) == sockets.SEND_BUFFER
 
 
 def test_client_connections_get_a_fixed_send_buffer() -> None:
     """Every chat connection over TCP gets its send buffer fixed; --max-send-queue 0 leaves it."""
-    for limit in (65536, 0):
+    for limit in (262144, 0):
         server = Harness(max_send_queue=limit)
         with loopback_pair() as (sock, _):
             untouched = send_buffer(sock)
             protocol = server.factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
             protocol.makeConnection(SocketTransport(sock))
-            assert send_buffer(sock) == (limit or untouched)
+            assert send_buffer(sock) == (sockets.SEND_BUFFER if limit else untouched)
 
 
-def test_tiny_send_queue_keeps_a_usable_buffer() -> None:
-    """However small --max-send-queue is, the kernel keeps a buffer of a few kilobytes."""
-    with loopback_pair() as (server, _):
-        sockets.prepare(SocketTransport(server), 100)
-        assert send_buffer(server) == 2 * sockets.MIN_SEND_BUFFER
+def test_backlog_told_by_half_a_small_queue() -> None:
+    """With a send queue under 128 KiB, the transport tells of a backlog at half of it."""
+    for limit, told in ((32768, 16384), (262144, FileDescriptor.bufferSize)):
+        with socket.create_server(("127.0.0.1", 0)) as listener:
+            transport = tcp.Port(0, Factory())
+            transport.socket = listener
+            sockets.prepare(transport, limit)
+            assert transport.bufferSize == told
+            assert ("bufferSize" in vars(transport)) == (limit == 32768)
 
 
 @pytest.mark.parametrize(
