@@ -156,6 +156,9 @@ def test_one_host_looping_join_and_quit() -> None:
         daemon.log.until(r"\d+ more connection\(s\) refused in the last second", timeout=3)
 
 
+CHAT_LINE = re.compile(rb"u\d+: (\d+-\d+) ")
+
+
 def peak_memory_kib(pid: int) -> tuple[int, int]:
     """A process's resident memory now and at its peak (VmRSS, VmHWM), in KiB."""
     fields = dict(
@@ -181,7 +184,7 @@ def test_everyone_bursting_at_once() -> None:
         for n, peer in enumerate(peers):
             peer.send(b"".join(b"%d-%d " % (n, i) + b"x" * 990 + b"\n" for i in range(lines)))
         owed = lines * (clients - 1)
-        got = [[] for _ in peers]
+        got: list[list[bytes]] = [[] for _ in peers]
         by_fd = {peer.sock.fileno(): (peer, mine) for peer, mine in zip(peers, got, strict=True)}
         deadline = time.monotonic() + WAIT * 3
         while any(len(mine) < owed for mine in got):
@@ -194,7 +197,8 @@ def test_everyone_bursting_at_once() -> None:
                 peer, mine = by_fd[fd]
                 peer.reader.buffer += os.read(fd, 1 << 20)
                 *complete, peer.reader.buffer = peer.reader.buffer.split(b"\r\n")
-                mine.extend(line.split(b" ", 2)[1] for line in complete if line.startswith(b"u"))
+                matches = (CHAT_LINE.match(line) for line in complete)
+                mine.extend(found[1] for found in matches if found)
         _, peak = peak_memory_kib(daemon.process.pid)
     for n, mine in enumerate(got):
         for sender in range(clients):
