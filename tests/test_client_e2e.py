@@ -12,7 +12,7 @@ import sys
 from tests.wire import Daemon, LineReader, child_environment, running_daemon
 
 TIMEOUT = 15.0
-CLIENT = [sys.executable, "-c", "from chat.client import main; main()"]
+CLIENT = [sys.executable, "-c", "from chat.client.main import main; main()"]
 
 
 def run_client(*argv: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:

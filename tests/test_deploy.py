@@ -44,7 +44,7 @@ from tests.wire import (
 )
 
 GOODBYE = "Server is shutting down. Goodbye!"
-CLIENT = [sys.executable, "-c", "from chat.client import main; main()"]
+CLIENT = [sys.executable, "-c", "from chat.client.main import main; main()"]
 LOOPBACK = "tcp:0:interface=127.0.0.1"
 
 

@@ -57,7 +57,7 @@ def test_console_scripts(wheel: Path) -> None:
     archive = zipfile.ZipFile(wheel)
     (entry_points,) = [n for n in archive.namelist() if n.endswith("entry_points.txt")]
     text = archive.read(entry_points).decode()
-    assert "chatroom-client = chat.client:main" in text
+    assert "chatroom-client = chat.client.main:main" in text
     assert "chatroom-bench = chat.bench:main" in text
 
 
