@@ -5,13 +5,17 @@ Tests for ``chat.client.session``: the chat session over ``StringTransport``.
 from __future__ import annotations
 
 from OpenSSL import SSL
+from twisted.internet.address import IPv4Address
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
+from twisted.test import iosim
 from twisted.trial.unittest import SynchronousTestCase
 
+from chat import lines
 from chat.client.errors import ClientError
 from chat.client.session import PARTIAL_LINE_PAUSE, ChatClient, clean
 from tests.client_harness import PROMPT, SALAM, WELCOME, connect
+from tests.harness import Harness
 
 
 class SessionTests(SynchronousTestCase):
@@ -255,3 +259,36 @@ class SessionTests(SynchronousTestCase):
         client.dataReceived(PROMPT)
         client.attach(self.shown.append)
         self.assertEqual(self.shown, ["Please enter your name:"])
+
+
+class AgainstTheServerTests(SynchronousTestCase):
+    """The real session and the real server factory, wired together in memory."""
+
+    def test_session_with_the_server(self) -> None:
+        """With --name the client joins, chats and quits; it shows the server's own lines."""
+        daemon = Harness()
+        ali = daemon.join("ali")
+        ali.take()
+        client = ChatClient(daemon.clock, name="soheil")
+        shown: list[str] = []
+        client.attach(shown.append)
+        server = daemon.factory.buildProtocol(IPv4Address("TCP", "10.0.0.9", 40999))
+        pump = iosim.connect(
+            server,
+            iosim.makeFakeServer(server),
+            client,
+            iosim.makeFakeClient(client),
+            clock=daemon.clock,
+        )
+        self.assertEqual(
+            shown, [lines.PROMPT, lines.WELCOME, *lines.online_lines(["ali", "soheil"])]
+        )
+        self.assertEqual(ali.take(), [lines.joined("soheil")])
+        client.send_line("hello")
+        pump.flush()
+        self.assertEqual(ali.take(), [lines.said("soheil", "hello")])
+        client.quit()
+        pump.flush()
+        self.assertEqual(shown[-1], lines.goodbye("soheil"))
+        self.assertEqual(ali.take(), [lines.left("soheil")])
+        self.assertIsNone(self.successResultOf(client.ended))
