@@ -9,21 +9,10 @@ import socket
 import subprocess
 import sys
 
-from tests.wire import Daemon, LineReader, child_environment, running_daemon
+from tests.wire import Daemon, LineReader, child_environment, run_client, running_daemon
 
 TIMEOUT = 15.0
-CLIENT = [sys.executable, "-c", "from chat.client import main; main()"]
-
-
-def run_client(*argv: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
-    """The client with ``stdin`` as its whole input, waited for (bounded)."""
-    return subprocess.run(
-        [*CLIENT, *argv],
-        input=stdin,
-        capture_output=True,
-        env=child_environment(),
-        timeout=TIMEOUT,
-    )
+CLIENT = [sys.executable, "-c", "from chat.client.main import main; main()"]
 
 
 def address(daemon: Daemon) -> tuple[str, str]:
@@ -35,7 +24,7 @@ def test_pipe_session() -> None:
     with running_daemon() as daemon:
         ali = daemon.connect()
         ali.register("ali")
-        done = run_client(*address(daemon), stdin=b"soheil\nhello from soheil\n")
+        done = run_client(*address(daemon), stdin=b"soheil\nhello from soheil\n", timeout=TIMEOUT)
         assert ali.lines(3) == [
             "soheil is joined to the chatroom!",
             "soheil: hello from soheil",
@@ -66,6 +55,7 @@ def test_name_and_next_free_name() -> None:
             "soheil",
             "--next-free-name",
             stdin=b"hi\n",
+            timeout=TIMEOUT,
         )
         assert soheil.lines(2) == ["soheil2 is joined to the chatroom!", "soheil2: hi"]
         soheil.close()
@@ -79,7 +69,7 @@ def test_taken_name_exit_1() -> None:
     with running_daemon() as daemon:
         soheil = daemon.connect()
         soheil.register("soheil")
-        done = run_client("--name", "soheil", *address(daemon), stdin=b"hi\n")
+        done = run_client("--name", "soheil", *address(daemon), stdin=b"hi\n", timeout=TIMEOUT)
         soheil.close()
     assert done.returncode == 1
     assert done.stderr.decode().splitlines() == [
@@ -153,7 +143,7 @@ def test_connection_refused() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    done = run_client("127.0.0.1", str(port))
+    done = run_client("127.0.0.1", str(port), timeout=TIMEOUT)
     assert done.returncode == 1
     assert done.stdout == b""
     assert done.stderr.decode().splitlines() == [
@@ -163,7 +153,7 @@ def test_connection_refused() -> None:
 
 def test_bad_option() -> None:
     """An unknown option prints the usage and exits 2, no traceback."""
-    done = run_client("--colour")
+    done = run_client("--colour", timeout=TIMEOUT)
     assert done.returncode == 2
     assert b"Usage: chatroom-client" in done.stderr
     assert b"Traceback" not in done.stderr

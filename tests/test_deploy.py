@@ -38,13 +38,13 @@ from tests.wire import (
     LineReader,
     Peer,
     child_environment,
+    run_client,
     run_twistd,
     running_daemon,
     twistd_command,
 )
 
 GOODBYE = "Server is shutting down. Goodbye!"
-CLIENT = [sys.executable, "-c", "from chat.client import main; main()"]
 LOOPBACK = "tcp:0:interface=127.0.0.1"
 
 
@@ -267,17 +267,6 @@ def der(pem: Path) -> bytes:
     return ssl.PEM_cert_to_DER_cert(pem.read_text())
 
 
-def run_client(*argv: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLIENT, *argv],
-        input=stdin.decode(),
-        capture_output=True,
-        text=True,
-        env=child_environment(),
-        timeout=WAIT,
-    )
-
-
 def logged_port(daemon: Daemon, pattern: str) -> int:
     """The port of the first log line seen so far that matches ``pattern``."""
     for line in daemon.log.seen:
@@ -312,7 +301,7 @@ def test_tls_next_to_tcp(tmp_path: Path) -> None:
             stdin=b"hi from hasan\n",
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
-        assert done.stdout.splitlines()[-1] == "Goodbye, hasan!"
+        assert done.stdout.decode().splitlines()[-1] == "Goodbye, hasan!"
         assert ali.lines(3) == [
             "hasan is joined to the chatroom!",
             "hasan: hi from hasan",
@@ -321,7 +310,7 @@ def test_tls_next_to_tcp(tmp_path: Path) -> None:
 
         untrusting = run_client("--connect", description, "--name", "mallory")
         assert untrusting.returncode == 1
-        assert untrusting.stderr.splitlines() == [
+        assert untrusting.stderr.decode().splitlines() == [
             f"chatroom-client: cannot connect to {description}: "
             "TLS failure: certificate verify failed"
         ]

@@ -1,7 +1,8 @@
 """
 The release check: the built wheel carries the twistd plugin, and twistd
 finds it there from any directory (a lost ``twisted.plugins`` entry must
-not ship).
+not ship); its ``chatroom-client`` command runs (a lost ``chat.client``
+package must not ship either).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def test_wheel_contents(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "twisted/plugins/chatroom.py" in names
     assert "chat/protocol.py" in names
+    assert "chat/client/main.py" in names
     assert "chat/data/confusables.txt" in names
     assert "twisted/__init__.py" not in names
     assert "twisted/plugins/__init__.py" not in names
@@ -57,12 +59,12 @@ def test_console_scripts(wheel: Path) -> None:
     archive = zipfile.ZipFile(wheel)
     (entry_points,) = [n for n in archive.namelist() if n.endswith("entry_points.txt")]
     text = archive.read(entry_points).decode()
-    assert "chatroom-client = chat.client:main" in text
+    assert "chatroom-client = chat.client.main:main" in text
     assert "chatroom-bench = chat.bench:main" in text
 
 
-def test_twistd_finds_the_plugin_in_a_fresh_venv(wheel: Path, tmp_path: Path) -> None:
-    """Installed from the wheel into a fresh venv, twistd lists chatroom from any directory."""
+def test_installed_in_a_fresh_venv(wheel: Path, tmp_path: Path) -> None:
+    """Installed from the wheel in a fresh venv, twistd lists chatroom; chatroom-client runs."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=WAIT * 6)
     subprocess.run(
@@ -96,3 +98,13 @@ def test_twistd_finds_the_plugin_in_a_fresh_venv(wheel: Path, tmp_path: Path) ->
         timeout=WAIT * 3,
     )
     assert found.stdout.startswith(str(venv)), found.stdout + found.stderr
+    version = subprocess.run(
+        [str(venv / "bin" / "chatroom-client"), "--version"],
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env=environment,
+        timeout=WAIT * 3,
+    )
+    assert version.returncode == 0, version.stderr
+    assert version.stdout.split()[0] == "chatroom-client", version.stdout

@@ -239,3 +239,16 @@ class Peer:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def run_client(
+    *argv: str, stdin: bytes = b"", timeout: float = WAIT
+) -> subprocess.CompletedProcess[bytes]:
+    """``chatroom-client`` with ``stdin`` as its whole input, waited for (bounded)."""
+    return subprocess.run(
+        [sys.executable, "-c", "from chat.client.main import main; main()", *argv],
+        input=stdin,
+        capture_output=True,
+        env=child_environment(),
+        timeout=timeout,
+    )

@@ -21,7 +21,7 @@ from twisted.internet.interfaces import IReactorFDSet, IReactorFromThreads, IRea
 from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
 
-from chat.client import ChatClient, Front, bounded
+from chat.client.front import Front, Session, bounded
 
 CTRL_A = b"\x01"
 CTRL_C = b"\x03"
@@ -40,7 +40,7 @@ class ChatLine(HistoricRecvLine):
     ps = (b"> ", b"> ")
     FLUSH_TIMEOUT = 2.0
 
-    def __init__(self, client: ChatClient, clock: IReactorTime, width: int = 80) -> None:
+    def __init__(self, client: Session, clock: IReactorTime, width: int = 80) -> None:
         self.client = client
         self.clock = clock
         self.width = width
@@ -133,7 +133,7 @@ class ChatLine(HistoricRecvLine):
         return bounded(self.clock, self._lost, self.FLUSH_TIMEOUT)
 
 
-def start_terminal(reactor: IReactorTime, client: ChatClient) -> Front:
+def start_terminal(reactor: IReactorTime, client: Session) -> Front:
     """Run the line editor over standard input and output."""
     from twisted.internet import stdio
 
