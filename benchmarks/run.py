@@ -40,7 +40,12 @@ from twisted.internet.utils import getProcessOutputAndValue
 from twisted.python.failure import Failure
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH = ["-c", "from chat.bench import main; main()"]
+# The result's types come from this checkout, as does the bench that is run.
+sys.path.insert(0, str(ROOT))
+
+from chat.bench.result import BenchResult, IdleFigures, LoadFigures, ServerMemory  # noqa: E402
+
+BENCH = ["-c", "from chat.bench.main import main; main()"]
 # The per-address limits off: thousands of clients from one host.
 ONE_HOST = {"--max-per-ip": "0", "--connect-burst": "0"}
 
@@ -123,8 +128,8 @@ class Server:
             os.kill(self.process.pid, signal.SIGKILL)
 
 
-async def bench(reactor: Any, endpoint: str, *options: str) -> dict[str, Any]:
-    """One pinned chatroom-bench run; its JSON result."""
+async def bench(reactor: Any, endpoint: str, *options: str) -> BenchResult:
+    """One pinned chatroom-bench run; its result, read from its JSON."""
     out, err, code = await getProcessOutputAndValue(
         "taskset",
         ["-c", "1", sys.executable, *BENCH, "--json", "--connect", endpoint, *options],
@@ -134,20 +139,37 @@ async def bench(reactor: Any, endpoint: str, *options: str) -> dict[str, Any]:
     )
     if code != 0 or not out.strip():
         raise RuntimeError(f"chatroom-bench failed ({code}): {err.decode()[-2000:]}")
-    result = json.loads(out)
-    print(f"  {' '.join(options)}: held={result.get('held')}", file=sys.stderr)
+    result = BenchResult.from_json(json.loads(out))
+    print(f"  {' '.join(options)}: held={result.outcome.held}", file=sys.stderr)
     return result
 
 
-def load_row(name: str, result: dict[str, Any]) -> str:
-    latency = result["latency_ms"]
+def load_row(name: str, result: BenchResult) -> str:
+    """One row of the load table."""
+    figures, outcome = result.figures, result.outcome
+    assert isinstance(figures, LoadFigures), "a load scenario runs in load mode"
+    latency = figures.latency_ms
+    p50 = "-" if latency.p50 is None else latency.p50
+    p99 = "-" if latency.p99 is None else latency.p99
     return (
-        f"| {name} | {result['still_connected']}/{result['clients']}"
-        f" | {result['senders']}"
-        f" | {result['rate']:g} | {result['deliveries_per_second']:,.0f}"
-        f" | {result['loss'] * 100:.2f} % | {latency.get('p50', '-')}"
-        f" | {latency.get('p99', '-')} | {'yes' if result['held'] else 'no'}"
-        f" | {result['cpu_percent']:.0f} %{' (!)' if result['bench_bottleneck'] else ''} |"
+        f"| {name} | {outcome.still_connected}/{result.clients}"
+        f" | {figures.senders}"
+        f" | {figures.rate:g} | {figures.deliveries_per_second:,.0f}"
+        f" | {figures.loss * 100:.2f} % | {p50}"
+        f" | {p99} | {'yes' if outcome.held else 'no'}"
+        f" | {outcome.cpu_percent:.0f} %{' (!)' if outcome.bench_bottleneck else ''} |"
+    )
+
+
+def memory_row(result: BenchResult) -> str:
+    """The row of the idle-clients table."""
+    figures = result.figures
+    assert isinstance(figures, IdleFigures), "the memory scenario runs in idle mode"
+    memory = figures.memory or ServerMemory(None, None)
+    return (
+        f"| {result.connected} | {result.connect_seconds:.1f} s"
+        f" | {memory.rss_kib_before} | {memory.rss_kib_after} | {memory.kib_per_client}"
+        f" | {'yes' if result.outcome.held else 'no'} |"
     )
 
 
@@ -181,7 +203,7 @@ async def scenarios(reactor: Any, options: argparse.Namespace) -> None:
                     f"r{step}",
                 )
                 rows.append(load_row(name, result))
-                if not result["held"] or result["still_connected"] < clients:
+                if not result.outcome.held or result.outcome.still_connected < clients:
                     break
                 rate *= 2
                 step += 1
@@ -222,11 +244,7 @@ async def scenarios(reactor: Any, options: argparse.Namespace) -> None:
             "--duration",
             "5",
         )
-        memory.append(
-            f"| {result['connected']} | {result['connect_seconds']:.1f} s"
-            f" | {result.get('server_rss_kib_before')} | {result.get('server_rss_kib_after')}"
-            f" | {result.get('server_kib_per_client')} | {'yes' if result['held'] else 'no'} |"
-        )
+        memory.append(memory_row(result))
     finally:
         await server.stop()
 

@@ -11,7 +11,7 @@ import sys
 
 from tests.wire import child_environment, running_daemon
 
-BENCH = [sys.executable, "-c", "from chat.bench import main; main()"]
+BENCH = [sys.executable, "-c", "from chat.bench.main import main; main()"]
 
 
 def run_bench(*options: str, timeout: float = 60.0) -> dict[str, object]:

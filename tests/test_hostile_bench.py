@@ -18,6 +18,8 @@ import hostile
 import run
 from hostile_crowd import BURST_LINE, Lines, Order
 
+from chat.bench.result import BenchResult
+
 BURST_STREAM = (
     b"watch is joined to the chatroom!\r\n"
     b"c0001: 0 xxxx\r\nc0002: 0 xxxx\r\nc0001: 1 xxxx\r\nprobe: 0 a normal line\r\n"
@@ -126,3 +128,60 @@ class RunTests(SynchronousTestCase):
         """Another server's command line (the textbook baseline) is left alone."""
         command = ["python", "benchmarks/textbook_chat.py", "5071"]
         self.assertEqual(run.one_host(command), command)
+
+
+class RunTableTests(SynchronousTestCase):
+    def test_load_row(self) -> None:
+        """A load run's --json output, read as the typed result, gives its table row."""
+        result = BenchResult.from_json(
+            {
+                "mode": "load",
+                "endpoint": "tcp:host=127.0.0.1:port=5070",
+                "clients": 200,
+                "connected": 200,
+                "connect_seconds": 0.5,
+                "open_files_limit": 1024,
+                "settled": True,
+                "senders": 20,
+                "rate": 800.0,
+                "duration": 5.0,
+                "msg_size": 64,
+                "sent": 4000,
+                "max_send_lag_ms": 1.0,
+                "expected": 796000,
+                "received": 796000,
+                "load_seconds": 5.1,
+                "deliveries_per_second": 156078.4,
+                "loss": 0.0,
+                "latency_ms": {"samples": 10, "receivers": 1, "p50": 1.5, "p90": 2.0,
+                               "p99": 3.25, "max": 4.0},
+                "still_connected": 200,
+                "cpu_percent": 95.0,
+                "bench_bottleneck": True,
+                "held": True,
+            }
+        )  # fmt: skip
+        self.assertEqual(
+            run.load_row("ramp", result),
+            "| ramp | 200/200 | 20 | 800 | 156,078 | 0.00 % | 1.5 | 3.25 | yes | 95 % (!) |",
+        )
+
+    def test_memory_row(self) -> None:
+        """An idle run without the server's memory gives its row with None for the figures."""
+        result = BenchResult.from_json(
+            {
+                "mode": "idle",
+                "endpoint": "tcp:host=127.0.0.1:port=5070",
+                "clients": 8000,
+                "connected": 8000,
+                "connect_seconds": 4.25,
+                "open_files_limit": 1048576,
+                "settled": True,
+                "hold_seconds": 5.0,
+                "still_connected": 8000,
+                "cpu_percent": 3.0,
+                "bench_bottleneck": False,
+                "held": True,
+            }
+        )
+        self.assertEqual(run.memory_row(result), "| 8000 | 4.2 s | None | None | None | yes |")

@@ -60,7 +60,14 @@ def test_console_scripts(wheel: Path) -> None:
     (entry_points,) = [n for n in archive.namelist() if n.endswith("entry_points.txt")]
     text = archive.read(entry_points).decode()
     assert "chatroom-client = chat.client.main:main" in text
-    assert "chatroom-bench = chat.bench:main" in text
+    assert "chatroom-bench = chat.bench.main:main" in text
+
+
+def test_bench_package(wheel: Path) -> None:
+    """The wheel holds the chat.bench package that chatroom-bench runs."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "chat/bench/__init__.py" in names
+    assert "chat/bench/main.py" in names
 
 
 def test_installed_in_a_fresh_venv(wheel: Path, tmp_path: Path) -> None:

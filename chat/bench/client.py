@@ -1,0 +1,133 @@
+"""
+The load protocol: one simulated user on one connection.
+
+It answers the name prompt, waits for its ``online (N)`` line (N says how
+many join lines will follow, which the run waits for and subtracts before
+sending starts), and from then on only counts the lines it reads; a
+sampling client also parses their timestamps (``chat.bench.measure``).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import ITCPTransport
+from twisted.internet.protocol import Protocol, connectionDone
+from twisted.python.failure import Failure
+
+from chat.bench.measure import MAX_SAMPLES, Tally, parse_latencies
+
+PROMPT = b"Please enter your name:"
+ONLINE = re.compile(rb"^online \((\d+)\)")
+
+
+class RegistrationError(Exception):
+    """The server refused a name, or closed before accepting it."""
+
+
+class BenchClient(Protocol):
+    """
+    One simulated user: answers the prompt, then only counts lines.
+
+    ``registered`` fires with the N of the ``online (N)`` line (how many
+    were online, this client included), or fails with RegistrationError.
+    ``closed`` fires when the connection is gone.
+    """
+
+    __slots__ = (
+        "buffer",
+        "closed",
+        "name",
+        "now_ns",
+        "online",
+        "partial",
+        "registered",
+        "registering",
+        "sampling",
+        "tally",
+    )
+    # Connected by a stream client endpoint: the transports of TCP, TLS and
+    # UNIX sockets all provide ITCPTransport, abortConnection included (the
+    # tests' StringTransport has the write and abortConnection used here).
+    transport: ITCPTransport | None
+
+    def __init__(
+        self,
+        name: str,
+        tally: Tally,
+        now_ns: Callable[[], int] = time.monotonic_ns,
+    ) -> None:
+        self.name = name
+        self.tally = tally
+        self.now_ns = now_ns
+        self.buffer = b""
+        self.partial = b""
+        self.registering = True
+        self.sampling = False
+        self.online = 0
+        self.registered: Deferred[int] = Deferred()
+        self.closed: Deferred[None] = Deferred()
+
+    def dataReceived(self, data: bytes) -> None:
+        if self.registering:
+            self._register(data)
+            return
+        tally = self.tally
+        tally.lines += data.count(b"\n")
+        if self.sampling:
+            lines = (self.partial + data).split(b"\n")
+            self.partial = lines.pop()
+            if len(tally.latencies) < MAX_SAMPLES:
+                parse_latencies(lines, self.now_ns(), tally.latencies)
+
+    def _register(self, data: bytes) -> None:
+        """Line by line until the online list: only a handful of lines."""
+        self.buffer += data
+        while self.registering:
+            if self.buffer.startswith(PROMPT):
+                # The prompt may come without a line end, as input() prompts do.
+                self.buffer = self.buffer[len(PROMPT) :].lstrip(b"\r\n")
+                self.link().write(self.name.encode("ascii") + b"\n")
+                continue
+            end = self.buffer.find(b"\n")
+            if end < 0:
+                return
+            line = self.buffer[:end].rstrip(b"\r")
+            self.buffer = self.buffer[end + 1 :]
+            if line.startswith(b"error: "):
+                self.registering = False
+                self.registered.errback(RegistrationError(line.decode("utf-8", "replace")))
+                self.link().abortConnection()
+                return
+            found = ONLINE.match(line)
+            if found:
+                self.registering = False
+                self.online = int(found[1])
+                rest, self.buffer = self.buffer, b""
+                self.registered.callback(self.online)
+                if rest:
+                    self.dataReceived(rest)
+
+    def link(self) -> ITCPTransport:
+        """The transport, there from the connection on (it is never unset)."""
+        assert self.transport is not None, f"{self.name}: not connected"
+        return self.transport
+
+    def send_message(self, message: bytes) -> None:
+        """Write one message line; the caller already built it."""
+        self.link().write(message)
+
+    def quit(self) -> None:
+        """Leave politely, as a user typing ``/quit`` would."""
+        self.link().write(b"/quit\n")
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        # Transports do not reset it, and the run counts who is still here.
+        self.connected = 0
+        if self.registering:
+            self.registering = False
+            self.registered.errback(RegistrationError(f"{self.name}: closed before registration"))
+        self.closed.callback(None)

@@ -1,0 +1,175 @@
+"""
+One run, phase by phase: connect and register every client, wait for the
+join lines of the registration storm to arrive (each client's ``online
+(N)`` line says how many will follow; they are subtracted so that what is
+counted afterwards are the messages), then send (or, with ``--idle``, hold),
+then ``/quit`` everywhere. The soft open-files limit is raised first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet.endpoints import clientFromString
+from twisted.internet.interfaces import IStreamClientEndpoint
+from twisted.internet.task import deferLater
+
+from chat.bench.crowd import (
+    ADDRESS_ADVICE,
+    Run,
+    connect_all,
+    quit_all,
+    still_connected,
+    wait_until,
+)
+from chat.bench.measure import (
+    cpu_seconds,
+    percentile,
+    pick_spread,
+    read_rss_kib,
+    sampler_count,
+)
+from chat.bench.pacing import Pacer
+from chat.bench.result import (
+    BenchResult,
+    IdleFigures,
+    Latency,
+    LoadFigures,
+    Outcome,
+    ServerMemory,
+)
+from chat.openfiles import raise_open_files_limit
+
+HELD_LOSS = 0.05
+HELD_P99_NS = 10**9
+BUSY_CPU = 0.90
+
+
+def cpu_share(cpu_start: float, seconds: float) -> float:
+    """This process's CPU time since ``cpu_start``, as a share of ``seconds``."""
+    return (cpu_seconds() - cpu_start) / seconds if seconds > 0 else 0.0
+
+
+async def hold(
+    reactor: Any, run: Run, rss_before: int | None, wall_start: float, cpu_start: float
+) -> tuple[IdleFigures, Outcome]:
+    """Hold the idle clients for ``--duration`` and read the server's memory."""
+    options = run.options
+    clients = run.clients
+    run.phase = "hold"
+    if clients:
+        await deferLater(reactor, options.duration, lambda: None)
+    still = still_connected(clients)
+    memory = None
+    if options.pid:
+        rss_after = read_rss_kib(options.pid)
+        per_client = None
+        if rss_before is not None and rss_after is not None and clients:
+            per_client = round((rss_after - rss_before) / len(clients), 2)
+        memory = ServerMemory(rss_before, rss_after, per_client)
+    cpu = cpu_share(cpu_start, reactor.seconds() - wall_start)
+    outcome = Outcome(still, round(cpu * 100, 1), cpu >= BUSY_CPU, still == options.clients)
+    return IdleFigures(options.duration, memory), outcome
+
+
+async def send(reactor: Any, run: Run) -> tuple[LoadFigures, Outcome]:
+    """Send at ``--rate`` for ``--duration``, then wait for the deliveries."""
+    options = run.options
+    clients = run.clients
+    registered = len(clients)
+    senders = clients[: min(options.senders, registered)]
+    samplers = pick_spread(clients, sampler_count(options.rate, registered, options.sample_budget))
+    for client in samplers:
+        client.sampling = True
+    run.baseline = run.tally.lines
+    run.phase = "send"
+    load_start = reactor.seconds()
+    cpu_start = cpu_seconds()
+    sent = 0
+    max_lag = 0.0
+    expected = 0
+    if senders:
+        run.pacer = Pacer(reactor, senders, options.rate, options.duration, options.msg_size)
+        await run.pacer.start()
+        sent, max_lag = run.pacer.sent, run.pacer.max_lag
+        expected = sent * (registered - 1)
+        run.phase = "drain"
+        await wait_until(
+            reactor, lambda: run.tally.lines - run.baseline >= expected, options.drain, 0.02
+        )
+    load_seconds = reactor.seconds() - load_start
+    cpu = cpu_share(cpu_start, load_seconds)
+    received = run.tally.lines - run.baseline
+    still = still_connected(clients)
+    loss = max(0.0, 1 - received / expected) if expected else 0.0
+    latencies = sorted(run.tally.latencies)
+    figures = LoadFigures(
+        senders=len(senders),
+        rate=options.rate,
+        duration=options.duration,
+        msg_size=options.msg_size,
+        sent=sent,
+        max_send_lag_ms=round(max_lag * 1000, 3),
+        expected=expected,
+        received=received,
+        load_seconds=round(load_seconds, 3),
+        deliveries_per_second=round(received / load_seconds, 1) if load_seconds > 0 else 0.0,
+        loss=round(loss, 6),
+        latency_ms=Latency.of(latencies, len(samplers)),
+    )
+    p99_ok = bool(latencies) and percentile(latencies, 0.99) < HELD_P99_NS
+    held = (
+        still == options.clients
+        and expected > 0
+        and abs(received - expected) <= HELD_LOSS * expected
+        and p99_ok
+    )
+    return figures, Outcome(still, round(cpu * 100, 1), cpu >= BUSY_CPU, held)
+
+
+async def bench(
+    reactor: Any, run: Run, endpoint: IStreamClientEndpoint | None = None
+) -> BenchResult:
+    """
+    Run one benchmark and return its result; stop with one line of advice
+    (SystemExit) if the server refuses this many connections from one address.
+    """
+    options = run.options
+    nofile = raise_open_files_limit()
+    if endpoint is None:
+        endpoint = clientFromString(reactor, options.connect)
+    rss_before = read_rss_kib(options.pid) if options.pid else None
+    wall_start = reactor.seconds()
+    cpu_start = cpu_seconds()
+    await connect_all(reactor, endpoint, run)
+    if run.refused is not None:
+        await quit_all(reactor, run.clients, options.quit_timeout)
+        raise SystemExit(ADDRESS_ADVICE.format(line=run.refused))
+    connect_seconds = reactor.seconds() - wall_start
+    clients = run.clients
+    # Registration order is the server's broadcast order, near enough.
+    clients.sort(key=lambda c: c.online)
+    settled = None
+    if clients:
+        run.phase = "settle"
+        final = max(c.online for c in clients)
+        joins = sum(final - c.online for c in clients)
+        settled = await wait_until(reactor, lambda: run.tally.lines >= joins, options.settle)
+    figures: LoadFigures | IdleFigures
+    if options.idle:
+        figures, outcome = await hold(reactor, run, rss_before, wall_start, cpu_start)
+    else:
+        figures, outcome = await send(reactor, run)
+    run.phase = "quit"
+    await quit_all(reactor, clients, options.quit_timeout)
+    return BenchResult(
+        endpoint=options.connect,
+        clients=options.clients,
+        connected=len(clients),
+        connect_seconds=round(connect_seconds, 3),
+        open_files_limit=nofile,
+        figures=figures,
+        outcome=outcome,
+        error=run.error,
+        settled=settled,
+    )
