@@ -6,7 +6,7 @@ from twisted.logger import capturedLogs
 from twisted.trial.unittest import SynchronousTestCase
 
 from chat import lines
-from tests.harness import Harness
+from tests.harness import Harness, logged
 
 
 class CommandTests(SynchronousTestCase):
@@ -50,9 +50,7 @@ class CommandTests(SynchronousTestCase):
             self.soheil.send("/nick Soheil_J")
         self.assertEqual(self.soheil.take(), ["you are now known as Soheil_J"])
         self.others_got("soheil is now known as Soheil_J")
-        self.assertIn(
-            "soheil is now known as Soheil_J", [e["log_format"].format(**e) for e in events]
-        )
+        self.assertIn("soheil is now known as Soheil_J", logged(events))
         self.ali.send("hi")
         self.soheil.send("/who")
         self.assertEqual(self.soheil.take(), ["ali: hi", "online (3): ali, hasan, Soheil_J"])

@@ -24,7 +24,7 @@ from chat.metrics import (
     metrics_service,
     registry_for,
 )
-from tests.harness import Harness
+from tests.harness import Harness, logged
 
 ZERO_COUNTERS = [
     "chatroom_received_lines_total",
@@ -314,7 +314,7 @@ class ServiceTests(SynchronousTestCase):
         self.assertIsInstance(site, MetricsSite)
         self.assertIn(
             "Metrics on http://0.0.0.0:9100/metrics (tcp:9100)",
-            [event["log_format"].format(**event) for event in events],
+            logged(events),
         )
 
     def test_stops_listening(self) -> None:
