@@ -43,12 +43,13 @@ class PortOptionTests(SynchronousTestCase):
         self.assertEqual(parse("--port", "5050")["port"], ["tcp:5050"])
 
     def test_descriptions(self) -> None:
-        """Any endpoint description is taken as it is."""
+        """Any endpoint description is taken as it is, even one this machine can't listen on yet."""
         descriptions = [
             "tcp:5050:interface=127.0.0.1",
             "tcp6:5050:interface=\\:\\:1",
             "unix:/run/chatroom.sock",
             "systemd:domain=INET:index=0",
+            "ssl:5443:privateKey=/nonexistent/key.pem",
         ]
         arguments = [a for d in descriptions for a in ("--port", d)]
         self.assertEqual(parse(*arguments)["port"], descriptions)
