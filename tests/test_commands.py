@@ -100,6 +100,15 @@ class CommandTests(SynchronousTestCase):
         self.assertEqual(self.soheil.take(), [])
         self.others_got("* soheil waves")
 
+    def test_me_logged_as_sent(self) -> None:
+        """/me is logged as the others read it, with the name and the action as fields."""
+        with capturedLogs() as events:
+            self.soheil.send("/me waves {name} {0}")
+        self.others_got("* soheil waves {name} {0}")
+        (event,) = [e for e in events if "action" in e]
+        self.assertEqual((event["name"], event["action"]), ("soheil", "waves {name} {0}"))
+        self.assertEqual(logged([event]), ["* soheil waves {name} {0}"])
+
     def test_me_text_cleaned(self) -> None:
         """/me text is cleaned like a message: no separator or bidi override gets through."""
         self.soheil.send("/me waves\u2028ali has left the chatroom!\u202e")
