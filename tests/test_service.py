@@ -69,14 +69,6 @@ class ListeningTests(SynchronousTestCase):
         self.assertNotIn(RUNNING, logged(events))
         self.assertIn("cannot listen on tcp:5050: Address already in use", logged(events))
 
-    def test_failure_exits_non_zero_without_traceback(self) -> None:
-        """The failure is a SystemExit for twistd -n and an Exception for daemon mode."""
-        failure = ListenFailed("cannot listen on tcp:5050: Address already in use")
-        self.assertIsInstance(failure, SystemExit)
-        self.assertIsInstance(failure, Exception)
-        self.assertEqual(failure.code, 1)
-        self.assertEqual(str(failure), "cannot listen on tcp:5050: Address already in use")
-
     def test_other_ports_closed_on_failure(self) -> None:
         """When one endpoint fails, the ones that did listen are closed again."""
         reactor = BusyReactor(5050)
