@@ -19,8 +19,9 @@ from collections import Counter
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
-from chat import lines, stats
+from chat import lines
 from chat.limits import Limits, TokenBucket
+from chat.stats import DropReason
 
 log = Logger()
 
@@ -55,11 +56,11 @@ class Admission:
         self._new: dict[str, TokenBucket] = {}
         self._sweep_at = 0.0
 
-    def refusal(self, key: str) -> tuple[str, str] | None:
+    def refusal(self, key: str) -> tuple[DropReason, str] | None:
         """Why a new connection from ``key`` is refused (counted as, line), or None."""
         limits = self._limits
         if limits.max_per_ip and self._open[key] >= limits.max_per_ip:
-            return stats.PER_IP, lines.TOO_MANY_FROM_ADDRESS
+            return DropReason.PER_IP, lines.TOO_MANY_FROM_ADDRESS
         if limits.connect_burst and limits.connect_rate:
             now = self._clock.seconds()
             bucket = self._new.get(key)
@@ -68,7 +69,7 @@ class Admission:
                     limits.connect_rate / 60, limits.connect_burst, now
                 )
             if not bucket.take(now):
-                return stats.THROTTLED, lines.TOO_MANY_NEW_FROM_ADDRESS
+                return DropReason.THROTTLED, lines.TOO_MANY_NEW_FROM_ADDRESS
             self._sweep(now)
         return None
 

@@ -20,7 +20,7 @@ from chat.pressure import Pressure, turn_limit
 from chat.protocol import ChatProtocol
 from chat.room import Room
 from chat.sockets import ISocketTransport, describe_peer
-from chat.stats import SERVER_FULL, Stats
+from chat.stats import DropReason, Stats
 
 log = Logger()
 
@@ -30,7 +30,7 @@ class RefusedConnection(Protocol):
 
     transport: ISocketTransport
 
-    def __init__(self, line: str, kind: str, factory: ChatFactory) -> None:
+    def __init__(self, line: str, kind: DropReason, factory: ChatFactory) -> None:
         self.line = line
         self.kind = kind
         self.factory = factory
@@ -67,7 +67,7 @@ class ChatFactory(Factory):
     def buildProtocol(self, addr: IAddress | None) -> Protocol:
         host = getattr(addr, "host", None)
         if self.limits.max_clients and len(self.connections) >= self.limits.max_clients:
-            return RefusedConnection(lines.SERVER_FULL, SERVER_FULL, self)
+            return RefusedConnection(lines.SERVER_FULL, DropReason.SERVER_FULL, self)
         origin = None if host is None else address_key(host)
         if origin is not None:
             refused = self.admission.refusal(origin)

@@ -30,7 +30,9 @@ HELP = (
     "a line that starts with // sends a message that starts with /",
 )
 
-# Log lines, as twisted.logger format strings.
+# Log lines, as twisted.logger format strings. The room's sentences (join,
+# leave, rename, /me) are written here once: the wire functions below fill
+# in the same format, and the log keeps each part as a field of its own.
 LOG_RUNNING = "Server is Running and waiting for connections..."
 LOG_LISTENING = "Listening on {address} ({description})"
 LOG_METRICS = "Metrics on http://{address}/metrics ({description})"
@@ -77,11 +79,11 @@ def error(reason: str) -> str:
 
 
 def joined(name: str) -> str:
-    return f"{name} is joined to the chatroom!"
+    return LOG_JOINED.format(name=name)
 
 
 def left(name: str) -> str:
-    return f"{name} has left the chatroom!"
+    return LOG_LEFT.format(name=name)
 
 
 def said(name: str, text: str) -> str:
@@ -89,11 +91,11 @@ def said(name: str, text: str) -> str:
 
 
 def acted(name: str, action: str) -> str:
-    return f"* {name} {action}"
+    return LOG_ACTED.format(name=name, action=action)
 
 
 def renamed(old: str, new: str) -> str:
-    return f"{old} is now known as {new}"
+    return LOG_RENAMED.format(old=old, new=new)
 
 
 def now_known_as(name: str) -> str:

@@ -33,19 +33,13 @@ from twisted.web.pages import notFound
 from twisted.web.resource import IResource, Resource
 from twisted.web.server import Request, Site
 
-from chat import lines, stats
+from chat import lines
 from chat.factory import ChatFactory
 from chat.service import Listener
 from chat.sockets import ISocketTransport
+from chat.stats import DropReason
 
-DROP_REASONS = (
-    stats.SLOW_READER,
-    stats.IDLE,
-    stats.NO_NAME,
-    stats.SERVER_FULL,
-    stats.PER_IP,
-    stats.THROTTLED,
-)
+DROP_REASONS = tuple(DropReason)
 """Every reason is exported from the start, at 0, so rates work from the first drop."""
 
 

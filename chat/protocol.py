@@ -22,12 +22,13 @@ from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from chat import sockets, stats
+from chat import sockets
 from chat.framing import line_ends
 from chat.limits import CLOSE_GRACE, JUNK_PER_LINE, TokenBucket
 from chat.outbox import Outbox
 from chat.pressure import Pressure
 from chat.session import Server, Session
+from chat.stats import DropReason
 from chat.telnet import TelnetFilter
 from chat.text import clean_line
 
@@ -267,7 +268,7 @@ class ChatProtocol(LineReceiver):
         self._closing = True
         assert self._outbox is not None, "dropped before it connected"
         self._outbox.discard()
-        self.session.drop(stats.SLOW_READER, f"not reading, over {limit} bytes waiting")
+        self.session.drop(DropReason.SLOW_READER, f"not reading, over {limit} bytes waiting")
 
     # What the outbox tells of the transport, for the pressure on everyone.
 

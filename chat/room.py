@@ -189,18 +189,19 @@ class Room:
     def say(self, member: Member, text: str) -> None:
         """A message from a member to everyone else."""
         name = name_of(member)
-        line = lines.said(name, text)
-        self._remember(line)
-        self._queue(member, None, lines.encode(line), member)
+        self._speak(member, lines.said(name, text))
         log.info(lines.LOG_SAID, name=name, words=text)
 
     def act(self, member: Member, action: str) -> None:
         """An action (``/me``) from a member to everyone else."""
         name = name_of(member)
-        line = lines.acted(name, action)
+        self._speak(member, lines.acted(name, action))
+        log.info(lines.LOG_ACTED, name=name, action=action)
+
+    def _speak(self, member: Member, line: str) -> None:
+        """A member's ``line`` to everyone else who does not ignore it, and to the history."""
         self._remember(line)
         self._queue(member, None, lines.encode(line), member)
-        log.info(lines.LOG_ACTED, name=name, action=action)
 
     def is_member(self, member: Member) -> bool:
         return member.key is not None and self._by_key.get(member.key) is member

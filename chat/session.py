@@ -14,12 +14,12 @@ from typing import Protocol
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
-from chat import lines, stats
+from chat import lines
 from chat.commands import COMMANDS
 from chat.limits import Limits
 from chat.names import NameRejected, check_name
 from chat.room import Room
-from chat.stats import Stats
+from chat.stats import DropReason, Stats
 from chat.text import clean_message
 
 log = Logger()
@@ -99,7 +99,7 @@ class Session:
     def disconnected(self) -> None:
         self._leave()
 
-    def drop(self, kind: str, reason: str) -> None:
+    def drop(self, kind: DropReason, reason: str) -> None:
         """Cut a client that broke a limit; the others see it leave."""
         self._log_drop(kind, reason)
         self._leave()
@@ -165,17 +165,17 @@ class Session:
     def _registration_expired(self) -> None:
         self._timer = None
         seconds = self._server.limits.registration_timeout
-        self._log_drop(stats.NO_NAME, f"no name within {seconds:g} seconds")
+        self._log_drop(DropReason.NO_NAME, f"no name within {seconds:g} seconds")
         self.send_line(lines.registration_timeout(seconds))
         self._connection.close()
 
     def _idle_expired(self) -> None:
         self._timer = None
         seconds = self._server.limits.idle_timeout
-        self._log_drop(stats.IDLE, f"idle for {seconds:g} seconds")
+        self._log_drop(DropReason.IDLE, f"idle for {seconds:g} seconds")
         self._end(lines.idle_timeout(seconds))
 
-    def _log_drop(self, kind: str, reason: str) -> None:
+    def _log_drop(self, kind: DropReason, reason: str) -> None:
         self._server.stats.drops[kind] += 1
         who = self.name or "an unnamed client"
         log.info(lines.LOG_DROPPED, who=who, peer=self._connection.peer, reason=reason)

@@ -9,14 +9,21 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-# Why a client was dropped or refused, as counted in ``Stats.drops``.
-SLOW_READER = "slow_reader"
-IDLE = "idle_timeout"
-NO_NAME = "registration_timeout"
-SERVER_FULL = "server_full"
-PER_IP = "max_per_ip"
-THROTTLED = "connect_rate"
+
+class DropReason(StrEnum):
+    """
+    Why a client was dropped or refused, as counted in ``Stats.drops``; the
+    values are the ``reason`` labels of the metrics, so they never change.
+    """
+
+    SLOW_READER = "slow_reader"
+    IDLE = "idle_timeout"
+    NO_NAME = "registration_timeout"
+    SERVER_FULL = "server_full"
+    PER_IP = "max_per_ip"
+    THROTTLED = "connect_rate"
 
 
 @dataclass(slots=True)

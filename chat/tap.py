@@ -4,6 +4,7 @@ The twistd plugin's options and ``makeService``: ``twistd chatroom --help``.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from typing import ClassVar, NoReturn
@@ -31,16 +32,21 @@ def endpoint_description(value: str, option: str = "--port") -> str:
     if value.isdigit():
         return f"tcp:{value}"
     try:
-        # Built, never listened on: only to check the description now. What
-        # depends on the machine (key files, inherited sockets) is checked
-        # when the daemon listens.
+        # Built, never listened on: only to check the description now.
         serverFromString(None, value)
     except (ValueError, TypeError) as problem:
+        # The description itself is wrong: an unknown type, a bad number, an
+        # argument the endpoint does not take.
         raise usage.UsageError(
             f"{option} {value!r}: not an endpoint description ({problem})"
         ) from None
     except Exception:
-        pass
+        # The description parsed; building the endpoint failed on what depends
+        # on the machine it runs on: a missing or unreadable key file
+        # (OSError, OpenSSL's errors), no socket passed by systemd
+        # (LookupError), or whatever another endpoint plugin looks up. The
+        # daemon reports that, naming the endpoint, when it listens.
+        return value
     return value
 
 
@@ -166,7 +172,7 @@ class Options(usage.Options):
         if not self["port"]:
             self["port"] = [DEFAULT_PORT]
         self["limits"] = Limits(
-            **{field: self[field.replace("_", "-")] for field in Limits.__dataclass_fields__}
+            **{f.name: self[f.name.replace("_", "-")] for f in dataclasses.fields(Limits)}
         )
 
 

@@ -11,18 +11,20 @@ from collections.abc import Sequence
 from typing import Any
 
 from twisted.internet.address import IPv4Address
-from twisted.internet.error import ConnectionDone, ConnectionLost
-from twisted.internet.interfaces import IPushProducer
+from twisted.internet.error import CannotListenError, ConnectionDone, ConnectionLost
+from twisted.internet.interfaces import IListeningPort, IProtocolFactory, IPushProducer
 from twisted.internet.protocol import Protocol
 from twisted.internet.task import Clock
-from twisted.internet.testing import StringTransport
+from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.logger import LogEvent, formatEvent
 from twisted.python.failure import Failure
+from twisted.scripts.twistd import ServerOptions
 
 from chat.factory import ChatFactory
 from chat.limits import Limits
 from chat.protocol import ChatProtocol
 from chat.room import Room
+from chat.tap import Options
 
 # 16:05 local time, as in the traffic capture of the classic chatroom.
 FIVE_PAST_FOUR = time.mktime((2026, 11, 25, 16, 5, 0, 0, 0, -1))
@@ -31,6 +33,35 @@ FIVE_PAST_FOUR = time.mktime((2026, 11, 25, 16, 5, 0, 0, 0, -1))
 def logged(events: Sequence[LogEvent]) -> list[str]:
     """Captured log events as the lines an operator reads."""
     return [formatEvent(event) for event in events]
+
+
+def parse(*arguments: str) -> Options:
+    """The chatroom plugin's options, parsed from ``arguments``."""
+    options = Options()
+    options.parseOptions(list(arguments))
+    return options
+
+
+def parse_as_twistd(*arguments: str) -> Options:
+    """The chatroom options as twistd parses them, after its own (``options.parent``)."""
+    twistd = ServerOptions()
+    twistd.parseOptions(list(arguments))
+    return twistd.subOptions
+
+
+class BusyReactor(MemoryReactorClock):
+    """A reactor on which one TCP port is taken by another program."""
+
+    def __init__(self, taken: int) -> None:
+        super().__init__()
+        self.taken = taken
+
+    def listenTCP(
+        self, port: int, factory: IProtocolFactory, backlog: int = 50, interface: str = ""
+    ) -> IListeningPort:
+        if port == self.taken:
+            raise CannotListenError(interface, port, OSError(98, "Address already in use"))
+        return super().listenTCP(port, factory, backlog, interface)
 
 
 class Client:

@@ -6,7 +6,7 @@ from twisted.logger import capturedLogs
 from twisted.trial.unittest import SynchronousTestCase
 
 from chat import lines
-from tests.harness import Harness
+from tests.harness import Harness, logged
 
 
 class CommandTests(SynchronousTestCase):
@@ -50,9 +50,7 @@ class CommandTests(SynchronousTestCase):
             self.soheil.send("/nick Soheil_J")
         self.assertEqual(self.soheil.take(), ["you are now known as Soheil_J"])
         self.others_got("soheil is now known as Soheil_J")
-        self.assertIn(
-            "soheil is now known as Soheil_J", [e["log_format"].format(**e) for e in events]
-        )
+        self.assertIn("soheil is now known as Soheil_J", logged(events))
         self.ali.send("hi")
         self.soheil.send("/who")
         self.assertEqual(self.soheil.take(), ["ali: hi", "online (3): ali, hasan, Soheil_J"])
@@ -101,6 +99,15 @@ class CommandTests(SynchronousTestCase):
         self.soheil.send("/me waves")
         self.assertEqual(self.soheil.take(), [])
         self.others_got("* soheil waves")
+
+    def test_me_logged_as_sent(self) -> None:
+        """/me is logged as the others read it, with the name and the action as fields."""
+        with capturedLogs() as events:
+            self.soheil.send("/me waves {name} {0}")
+        self.others_got("* soheil waves {name} {0}")
+        (event,) = [e for e in events if "action" in e]
+        self.assertEqual((event["name"], event["action"]), ("soheil", "waves {name} {0}"))
+        self.assertEqual(logged([event]), ["* soheil waves {name} {0}"])
 
     def test_me_text_cleaned(self) -> None:
         """/me text is cleaned like a message: no separator or bidi override gets through."""

@@ -11,118 +11,19 @@ connection is read while the others misbehave.
 
 from __future__ import annotations
 
-import os
-import re
 import socket
 import struct
 from collections.abc import Callable
-from typing import NoReturn
 
 import pytest_twisted
-from twisted.internet import reactor, tcp
-from twisted.internet.defer import Deferred
-from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
-from twisted.internet.interfaces import IHalfCloseableProtocol
-from twisted.internet.protocol import ProcessProtocol, Protocol, connectionDone
-from twisted.python.failure import Failure
-from zope.interface import implementer
+from twisted.internet import reactor
 
-from tests.wire import LISTENING, RUNNING, child_environment, twistd_command
+from tests.wire_reactor import WAIT, connect, start_daemon
 
-WAIT = 20.0
 FRIENDS = ("ali", "hasan", "soheil")
 MESSAGES = 15
 FLOOD_LINES = 150
 FLOOD_LINE = "f" * 12000
-
-
-class Watched:
-    """Lines that arrive, and Deferreds that fire when a condition holds."""
-
-    def __init__(self, ending: bytes) -> None:
-        self.lines: list[str] = []
-        self._ending = ending
-        self._partial = b""
-        self._waiting: list[tuple[Callable[[list[str]], bool], Deferred[None]]] = []
-
-    def feed(self, data: bytes) -> None:
-        """Bytes as they arrive; each complete line is noted."""
-        *complete, self._partial = (self._partial + data).split(self._ending)
-        for line in complete:
-            self.arrived(line.decode("utf-8", "replace"))
-
-    def arrived(self, line: str) -> None:
-        self.lines.append(line)
-        self._check()
-
-    def _check(self) -> None:
-        for entry in list(self._waiting):
-            condition, waiter = entry
-            if condition(self.lines):
-                self._waiting.remove(entry)
-                waiter.callback(None)
-
-    def until(self, condition: Callable[[list[str]], bool], what: str) -> Deferred[None]:
-        waiter: Deferred[None] = Deferred()
-        self._waiting.append((condition, waiter))
-        self._check()
-
-        def timed_out(failure: Failure) -> NoReturn:
-            raise AssertionError(f"waited {WAIT}s for {what}; last lines: {self.lines[-5:]!r}")
-
-        return waiter.addTimeout(WAIT, reactor).addErrback(timed_out)
-
-    def has(self, pattern: str) -> Callable[[list[str]], bool]:
-        return lambda lines: any(re.search(pattern, line) for line in lines)
-
-
-class Daemon(ProcessProtocol):
-    def __init__(self) -> None:
-        self.log = Watched(b"\n")
-        self.ended: Deferred[None] = Deferred()
-
-    def outReceived(self, data: bytes) -> None:
-        self.log.feed(data)
-
-    errReceived = outReceived
-
-    def processEnded(self, reason: Failure) -> None:
-        self.ended.callback(None)
-
-
-@implementer(IHalfCloseableProtocol)
-class Client(Protocol):
-    transport: tcp.Client  # TCP4ClientEndpoint's
-
-    def __init__(self) -> None:
-        self.seen = Watched(b"\r\n")
-        self.closed: Deferred[None] = Deferred()
-
-    def dataReceived(self, data: bytes) -> None:
-        self.seen.feed(data)
-
-    def readConnectionLost(self) -> None:
-        self.transport.loseConnection()
-
-    def writeConnectionLost(self) -> None:
-        pass
-
-    def connectionLost(self, reason: Failure = connectionDone) -> None:
-        self.closed.callback(None)
-
-    def send(self, data: str | bytes) -> None:
-        self.transport.write(data if isinstance(data, bytes) else data.encode() + b"\n")
-
-    async def register(self, name: str) -> None:
-        self.send(name)
-        await self.seen.until(self.seen.has(r"^online \("), f"{name}'s welcome")
-
-
-async def connect(port: int) -> Client:
-    endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", port)
-    client = await connectProtocol(endpoint, Client())
-    await client.seen.until(client.seen.has("^Please enter your name:$"), "the prompt")
-    return client
 
 
 def chat_lines(lines: list[str], sender: str) -> list[str]:
@@ -136,7 +37,6 @@ def all_messages_from(sender: str) -> Callable[[list[str]], bool]:
 @pytest_twisted.ensureDeferred
 async def test_hostile_crowd_costs_the_friends_nothing() -> None:
     """Whatever the hostile clients do, the friends' chat is whole and in order."""
-    daemon = Daemon()
     options = [
         "--port", "tcp:0:interface=127.0.0.1",
         "--rate", "50", "--burst", "20",
@@ -144,14 +44,9 @@ async def test_hostile_crowd_costs_the_friends_nothing() -> None:
         "--max-send-queue", "32768",
         "--registration-timeout", "3",
     ]  # fmt: skip
-    command = twistd_command("-n", "--pidfile=", "chatroom", *options)
-    process = reactor.spawnProcess(
-        daemon, command[0], command, env=child_environment(), path=os.getcwd()
-    )
+    daemon = await start_daemon(*options)
+    port = daemon.port
     try:
-        await daemon.log.until(daemon.log.has(re.escape(RUNNING)), "the daemon to run")
-        (port,) = {int(m["port"]) for line in daemon.log.lines if (m := LISTENING.search(line))}
-
         friends = {name: await connect(port) for name in FRIENDS}
         for name, friend in friends.items():
             await friend.register(name)
@@ -247,6 +142,4 @@ async def test_hostile_crowd_costs_the_friends_nothing() -> None:
         assert not daemon.log.has("Traceback|Unhandled")(daemon.log.lines)
     finally:
         deaf.close()
-        if process.pid is not None:
-            process.signalProcess("TERM")
-        await daemon.ended.addTimeout(WAIT, reactor)
+        await daemon.stop()

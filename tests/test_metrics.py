@@ -6,8 +6,9 @@ daemon, and the HTTP site over an in-memory connection.
 from __future__ import annotations
 
 import os
+import re
 
-from prometheus_client import REGISTRY
+from prometheus_client import REGISTRY, generate_latest
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionDone
 from twisted.internet.testing import MemoryReactorClock, StringTransport
@@ -15,7 +16,6 @@ from twisted.logger import capturedLogs
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
-from chat import stats
 from chat.metrics import (
     DROP_REASONS,
     IDLE_TIMEOUT,
@@ -24,7 +24,8 @@ from chat.metrics import (
     metrics_service,
     registry_for,
 )
-from tests.harness import Harness
+from chat.stats import DropReason
+from tests.harness import Harness, logged
 
 ZERO_COUNTERS = [
     "chatroom_received_lines_total",
@@ -54,6 +55,21 @@ class CollectorTests(SynchronousTestCase):
             self.assertEqual(self.value(name), 0, name)
         for reason in DROP_REASONS:
             self.assertEqual(self.value("chatroom_dropped_connections_total", reason=reason), 0)
+
+    def test_reason_labels(self) -> None:
+        """The drop reasons are exported under the label values dashboards already use."""
+        page = generate_latest(self.registry).decode()
+        self.assertEqual(
+            re.findall(r'^chatroom_dropped_connections_total\{reason="(\w+)"\}', page, re.M),
+            [
+                "connect_rate",
+                "idle_timeout",
+                "max_per_ip",
+                "registration_timeout",
+                "server_full",
+                "slow_reader",
+            ],
+        )
 
     def test_heads_follow_clients(self) -> None:
         """A connection counts at once; it counts as a user once named, and not after leaving."""
@@ -92,13 +108,13 @@ class CollectorTests(SynchronousTestCase):
         self.server.chatters("soheil", "ali", "hasan")
         self.server.connect()
         counted = self.server.factory.stats.drops
-        counted[stats.SLOW_READER] += 2
+        counted[DropReason.SLOW_READER] += 2
         counted["some_new_reason"] += 1
         dropped = "chatroom_dropped_connections_total"
-        self.assertEqual(self.value(dropped, reason=stats.SERVER_FULL), 1)
-        self.assertEqual(self.value(dropped, reason=stats.SLOW_READER), 2)
+        self.assertEqual(self.value(dropped, reason=DropReason.SERVER_FULL), 1)
+        self.assertEqual(self.value(dropped, reason=DropReason.SLOW_READER), 2)
         self.assertEqual(self.value(dropped, reason="some_new_reason"), 1)
-        self.assertEqual(self.value(dropped, reason=stats.IDLE), 0)
+        self.assertEqual(self.value(dropped, reason=DropReason.IDLE), 0)
 
     def test_registry_of_its_own(self) -> None:
         """Each daemon has its own registry; the global one never sees chat numbers."""
@@ -314,7 +330,7 @@ class ServiceTests(SynchronousTestCase):
         self.assertIsInstance(site, MetricsSite)
         self.assertIn(
             "Metrics on http://0.0.0.0:9100/metrics (tcp:9100)",
-            [event["log_format"].format(**event) for event in events],
+            logged(events),
         )
 
     def test_stops_listening(self) -> None:

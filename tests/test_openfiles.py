@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import resource
-from collections.abc import Sequence
 
 from twisted.internet import tcp
 from twisted.internet.address import IPv4Address
 from twisted.internet.protocol import Factory
 from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock
-from twisted.logger import LogEvent, LogLevel, capturedLogs
+from twisted.logger import LogLevel, capturedLogs
 from twisted.trial.unittest import SynchronousTestCase
 
 from chat.openfiles import (
@@ -22,13 +21,9 @@ from chat.openfiles import (
     watch_accept_errors,
 )
 from chat.service import ChatService
-from tests.harness import Harness
+from tests.harness import Harness, logged
 
 FULL = "error: the server is full, please try again later"
-
-
-def logged(events: Sequence[LogEvent]) -> list[str]:
-    return [e["log_format"].format(**e) for e in events]
 
 
 class LimitTests(SynchronousTestCase):

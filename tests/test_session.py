@@ -5,7 +5,7 @@ from __future__ import annotations
 from twisted.logger import capturedLogs
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.harness import Harness
+from tests.harness import Harness, logged
 
 PROMPT = "Please enter your name:"
 
@@ -193,7 +193,7 @@ class ChatTests(SynchronousTestCase):
             self.soheil.send("hello this is soheil")
         self.assertIn(
             "soheil said hello this is soheil",
-            [e["log_format"].format(**e) for e in events],
+            logged(events),
         )
 
     def test_trimmed(self) -> None:
@@ -217,8 +217,8 @@ class ChatTests(SynchronousTestCase):
         with capturedLogs() as events:
             self.soheil.send("bye\u2028ali has left the chatroom!\u2029")
         self.assertEqual(self.ali.take(), ["soheil: bye ali has left the chatroom!"])
-        logged = "\n".join(e["log_format"].format(**e) for e in events)
-        self.assertEqual(logged.splitlines(), ["soheil said bye ali has left the chatroom!"])
+        text = "\n".join(logged(events))
+        self.assertEqual(text.splitlines(), ["soheil said bye ali has left the chatroom!"])
 
     def test_message_cleaned(self) -> None:
         """Bidi controls and zero-width spaces go; ZWNJ, ZWJ, LRM, RLM stay; marks are capped."""
@@ -255,9 +255,7 @@ class ChatTests(SynchronousTestCase):
             self.soheil.disconnect()
         self.assertEqual(self.ali.take(), ["soheil has left the chatroom!"])
         self.assertEqual(self.hasan.take(), ["soheil has left the chatroom!"])
-        self.assertIn(
-            "soheil has left the chatroom!", [e["log_format"].format(**e) for e in events]
-        )
+        self.assertIn("soheil has left the chatroom!", logged(events))
 
     def test_leave_once_after_quit(self) -> None:
         """After /quit the close that follows announces nothing more."""

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import functools
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from types import FrameType
 
 from twisted.internet.interfaces import IReactorFromThreads
 from twisted.internet.testing import MemoryReactorClock
-from twisted.logger import LogEvent, capturedLogs
+from twisted.logger import capturedLogs
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
 from chat.service import ChatService
 from chat.signals import SignalService
-from chat.tap import Options, makeService
-from tests.harness import Harness
+from chat.tap import makeService
+from tests.harness import Harness, logged, parse
 
 Handler = Callable[[int, FrameType | None], None]
 
@@ -61,10 +61,6 @@ class ThreadCalls:
         calls, self.calls = self.calls, []
         for work in calls:
             work()
-
-
-def logged(events: Sequence[LogEvent]) -> list[str]:
-    return [e["log_format"].format(**e) for e in events]
 
 
 class SignalServiceTests(SynchronousTestCase):
@@ -128,8 +124,7 @@ class SignalServiceTests(SynchronousTestCase):
 
 class MakeServiceSignalTests(SynchronousTestCase):
     def setUp(self) -> None:
-        self.options = Options()
-        self.options.parseOptions(["--port", "5050", "--metrics", "9100"])
+        self.options = parse("--port", "5050", "--metrics", "9100")
 
     def test_under_twistd(self) -> None:
         """As twistd builds it, the daemon answers signals from before its ports listen."""

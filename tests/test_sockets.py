@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import socket
+import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import pytest
 from twisted.internet import tcp
 from twisted.internet.abstract import FileDescriptor
 from twisted.internet.address import IPv4Address
-from twisted.internet.protocol import Factory
-from twisted.internet.testing import StringTransport
+from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.testing import MemoryReactor, StringTransport
 
 from chat import sockets
 from tests.harness import Harness
@@ -156,3 +157,30 @@ def test_backlog_told_by_half_a_small_queue() -> None:
 def test_backlog(description: str, listened: str) -> None:
     """Endpoints that take a backlog get 1024 unless their description sets one."""
     assert sockets.with_backlog(description) == listened
+
+
+def test_transports_share_their_key_table() -> None:
+    """After prepare, a TCP transport's first write adds no attribute: its keys stay shared."""
+    if sys.implementation.name != "cpython":
+        pytest.skip("key-sharing instance dictionaries are CPython's")
+
+    class Server(tcp.Server):
+        """A class of its own: a key table no other test has touched."""
+
+    reactor = MemoryReactor()
+    port = tcp.Port(0, Factory(), reactor=reactor)
+    with ExitStack() as stack:
+        transports, peers = [], []
+        for _ in range(20):  # more than a dozen, where the first write used to unshare them
+            sock, peer = stack.enter_context(loopback_pair())
+            transport = Server(sock, Protocol(), ("127.0.0.1", 40000), port, 0, reactor)
+            sockets.prepare(transport)
+            transports.append(transport)
+            peers.append(peer)
+        prepared = [sys.getsizeof(vars(transport)) for transport in transports]
+        for transport in transports:
+            transport.write(b"hi\r\n")
+            transport.doWrite()
+        assert [peer.recv(10) for peer in peers] == [b"hi\r\n"] * 20
+        assert [sys.getsizeof(vars(transport)) for transport in transports] == prepared
+        assert len({tuple(vars(transport)) for transport in transports}) == 1

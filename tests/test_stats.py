@@ -2,7 +2,7 @@
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from chat import stats
+from chat.stats import DropReason
 from tests.harness import Harness
 
 
@@ -39,5 +39,5 @@ class StatsTests(SynchronousTestCase):
         server.clock.advance(5)
         self.assertEqual(
             dict(server.factory.stats.drops),
-            {stats.SERVER_FULL: 1, stats.SLOW_READER: 1, stats.IDLE: 1},
+            {DropReason.SERVER_FULL: 1, DropReason.SLOW_READER: 1, DropReason.IDLE: 1},
         )

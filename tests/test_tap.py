@@ -8,13 +8,10 @@ import sys
 from twisted.application.service import IServiceMaker
 from twisted.copyright import version as twisted_version
 from twisted.internet.address import IPv4Address
-from twisted.internet.error import CannotListenError
-from twisted.internet.interfaces import IListeningPort, IProtocolFactory
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.logger import capturedLogs
 from twisted.plugin import IPlugin, getPlugins
 from twisted.python import usage
-from twisted.scripts.twistd import ServerOptions
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.server import Site
 from zope.interface.verify import verifyObject
@@ -23,19 +20,7 @@ from chat import __version__
 from chat.limits import Limits
 from chat.service import ChatService, ListenFailed
 from chat.tap import Options, makeService
-
-
-def parse(*arguments: str) -> Options:
-    options = Options()
-    options.parseOptions(list(arguments))
-    return options
-
-
-def parse_as_twistd(*arguments: str) -> Options:
-    """The chatroom options as twistd parses them, after its own (``options.parent``)."""
-    twistd = ServerOptions()
-    twistd.parseOptions(list(arguments))
-    return twistd.subOptions
+from tests.harness import BusyReactor, logged, parse, parse_as_twistd
 
 
 class PluginTests(SynchronousTestCase):
@@ -58,12 +43,13 @@ class PortOptionTests(SynchronousTestCase):
         self.assertEqual(parse("--port", "5050")["port"], ["tcp:5050"])
 
     def test_descriptions(self) -> None:
-        """Any endpoint description is taken as it is."""
+        """Any endpoint description is taken as it is, even one this machine can't listen on yet."""
         descriptions = [
             "tcp:5050:interface=127.0.0.1",
             "tcp6:5050:interface=\\:\\:1",
             "unix:/run/chatroom.sock",
             "systemd:domain=INET:index=0",
+            "ssl:5443:privateKey=/nonexistent/key.pem",
         ]
         arguments = [a for d in descriptions for a in ("--port", d)]
         self.assertEqual(parse(*arguments)["port"], descriptions)
@@ -157,17 +143,6 @@ class MetricsOptionTests(SynchronousTestCase):
         self.assertIn("--metrics 'bogus:9100'", str(caught.exception))
 
 
-class BusyReactor(MemoryReactorClock):
-    """A reactor on which TCP port 9100 is taken."""
-
-    def listenTCP(
-        self, port: int, factory: IProtocolFactory, backlog: int = 50, interface: str = ""
-    ) -> IListeningPort:
-        if port == 9100:
-            raise CannotListenError(interface, port, OSError(98, "Address already in use"))
-        return super().listenTCP(port, factory, backlog, interface)
-
-
 class MakeServiceTests(SynchronousTestCase):
     def test_service(self) -> None:
         """makeService builds a service listening on each --port with the limits."""
@@ -198,13 +173,13 @@ class MakeServiceTests(SynchronousTestCase):
 
     def test_metrics_port_taken(self) -> None:
         """A metrics port that cannot listen stops the start like a chat port does."""
-        reactor = BusyReactor()
+        reactor = BusyReactor(9100)
         service = makeService(parse("--port", "5050", "--metrics", "9100"), reactor)
         with capturedLogs() as events, self.assertRaises(ListenFailed) as caught:
             service.privilegedStartService()
         reason = "cannot listen on tcp:9100: Address already in use"
         self.assertEqual(str(caught.exception), reason)
-        self.assertIn(reason, [e["log_format"].format(**e) for e in events])
+        self.assertIn(reason, logged(events))
         self.assertEqual(reactor.tcpServers, [])
 
     def test_background_mode_listens_before_the_fork(self) -> None:
@@ -217,14 +192,13 @@ class MakeServiceTests(SynchronousTestCase):
             service.privilegedStartService()
             service.startService()
         self.assertEqual([p[0] for p in reactor.tcpServers], [5050])
-        formatted = [e["log_format"].format(**e) for e in events]
-        self.assertEqual(formatted, ["Server is Running and waiting for connections..."])
+        self.assertEqual(logged(events), ["Server is Running and waiting for connections..."])
 
     def test_background_mode_port_taken(self) -> None:
         """In background mode a port that cannot listen fails makeService, before the fork."""
         options = parse_as_twistd("chatroom", "--port", "5050", "--metrics", "9100")
         with self.assertRaises(ListenFailed) as caught:
-            makeService(options, BusyReactor())
+            makeService(options, BusyReactor(9100))
         self.assertEqual(str(caught.exception), "cannot listen on tcp:9100: Address already in use")
 
     def test_foreground_listens_when_started(self) -> None:

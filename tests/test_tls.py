@@ -25,6 +25,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from chat.service import Listener
 from chat.tls import is_tls, renew_certificate
 from tests.certificates import make_certificates
+from tests.harness import logged
 
 
 def der(pem: Path) -> bytes:
@@ -100,7 +101,7 @@ class Renewal(SynchronousTestCase):
             self.pem["key"].unlink()
             self.assertEqual(listener.renew_certificates(), 1)
         self.assertEqual(
-            [event["log_format"].format(**event) for event in events],
+            logged(events),
             [
                 f"SIGHUP: reloaded the certificate and key of {self.description}"
                 " for new connections",

@@ -3,6 +3,8 @@ Blocking helpers for the end-to-end tests: a real ``twistd`` child process
 and plain socket clients, each wait bounded by a deadline.
 
 They live in the test process only; the daemon never blocks.
+``tests/wire_reactor.py`` has the reactor-driven counterparts, for tests that
+must keep reading many connections at once.
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ class LineReader:
 
 
 class Daemon:
-    """A running ``twistd -n chatroom`` and its log."""
+    """A running ``twistd -n chatroom`` and its log, read by blocking waits."""
 
     def __init__(self, process: subprocess.Popen[bytes]) -> None:
         self.process = process
