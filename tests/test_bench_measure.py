@@ -10,8 +10,6 @@ import os
 from twisted.trial.unittest import SynchronousTestCase
 
 from chat.bench.measure import (
-    count_lines,
-    parse_latencies,
     percentile,
     pick_spread,
     read_rss_kib,
@@ -40,38 +38,6 @@ class PercentileTests(SynchronousTestCase):
         self.assertRaises(ValueError, percentile, [], 0.5)
         self.assertRaises(ValueError, percentile, [1], 0)
         self.assertRaises(ValueError, percentile, [1], 1.5)
-
-
-class LineTests(SynchronousTestCase):
-    def test_count_lines(self) -> None:
-        """Each LF ends one line, CRLF included; a partial line is not counted."""
-        self.assertEqual(count_lines(b"a: 1\r\nb: 2\r\nc: 3"), 2)
-        self.assertEqual(count_lines(b""), 0)
-
-    def test_count_lines_any_split(self) -> None:
-        """Counting chunk by chunk gives the total however the bytes are cut."""
-        data = b"b00001: 1 x\r\nb00002 is joined to the chatroom!\r\nb00003: 2\r\n"
-        for cut in range(len(data) + 1):
-            self.assertEqual(count_lines(data[:cut]) + count_lines(data[cut:]), 3)
-
-    def test_parse_latencies(self) -> None:
-        """Message lines give now minus their timestamp; other lines are skipped."""
-        out: list[int] = []
-        lines = [
-            b"b00002: 900 xxxx\r",
-            b"b00003: 950\r",
-            b"b00004 is joined to the chatroom!\r",
-            b"bob: twelve apples\r",
-            b"bob: 2000 is in the future\r",
-        ]
-        parse_latencies(lines, 1000, out)
-        self.assertEqual(out, [100, 50])
-
-    def test_parse_latencies_implausible(self) -> None:
-        """A number far older than any message (someone's text) is not a sample."""
-        out: list[int] = []
-        parse_latencies([b"bob: 12 apples\r"], 10**13, out)
-        self.assertEqual(out, [])
 
 
 class ChoiceTests(SynchronousTestCase):

@@ -27,8 +27,8 @@ from twisted.logger import eventFromJSON, formatEvent
 from twisted.python.reflect import namedAny
 from twisted.scripts.twistd import ServerOptions
 
-from chat.tap import Options
 from tests.certificates import make_certificates
+from tests.harness import parse
 from tests.wire import (
     LISTENING,
     ROOT,
@@ -539,8 +539,7 @@ def test_readme_quick_start_commands() -> None:
 def test_environment_file_options() -> None:
     """The options in etc/chatroom.env are ones the plugin and twistd accept."""
     values = environment_file()
-    options = Options()
-    options.parseOptions(values["CHATROOM_OPTIONS"].split())
+    options = parse(*values["CHATROOM_OPTIONS"].split())
     assert options["port"][0].startswith("systemd:")
     assert values["TWISTD_OPTIONS"] == ""
     commented = (ROOT / "etc" / "chatroom.env").read_text()

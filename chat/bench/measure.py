@@ -37,11 +37,6 @@ class Tally:
         self.latencies: list[int] = []
 
 
-def count_lines(data: bytes) -> int:
-    """Lines completed by ``data``: one C-level scan, no splitting."""
-    return data.count(b"\n")
-
-
 def parse_latencies(lines: Sequence[bytes], now_ns: int, out: list[int]) -> None:
     """Append ``now_ns - timestamp`` for each ``NAME: TIMESTAMP …`` line."""
     for line in lines:
