@@ -5,12 +5,8 @@ Plain Python with no I/O: members are anything with a ``name``, a ``key``
 and a ``deliver(bytes)`` method, so tests can use fakes that record lines.
 
 Lines for members are queued and delivered together once per turn of the
-reactor (``flush``): every member gets one ``deliver`` per turn however many
-lines arrived, and the members that get the same lines share one joined
-buffer. The Python work per (line, receiver) pair is gone; what is left is
-per line and per receiver. Each line reaches exactly the members online
-when it was sent, however many joined meanwhile. A member that ignores
-someone who spoke this turn gets a buffer of its own, without those lines.
+reactor (``flush``, and ``chat.delivery`` for how): every member gets one
+``deliver`` per turn however many lines arrived.
 
 Members are keyed by ``chat.names.name_key``, so names that look alike
 are one name, and listed in the order people read names.
@@ -27,6 +23,7 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
 from chat import lines
+from chat.delivery import Entry, deliver_turn, lines_for
 from chat.ignores import Ignores
 from chat.names import MAX_NAME_LENGTH, NameTaken, fold, name_key
 
@@ -67,11 +64,7 @@ def _order(member: Member) -> str:
     return fold(name_of(member))
 
 
-# A line waiting for the reactor's next turn: the member it skips, the member
-# it is only for, its bytes, the membership changes before it, and the member
-# whose words it carries (None for the server's own lines).
 _Anyone: TypeAlias = Member | None
-_Entry: TypeAlias = tuple[_Anyone, _Anyone, bytes, int, _Anyone]
 
 
 class Room:
@@ -87,7 +80,7 @@ class Room:
         # a member leaves.
         self._everyone: tuple[Member, ...] = ()
         self._history: deque[tuple[float, str]] = deque(maxlen=max(history, 0))
-        self._queued: list[_Entry] = []
+        self._queued: list[Entry[Member]] = []
         self._flush_call: IDelayedCall | None = None
         # Who joined while lines were waiting, and when, so that a newcomer
         # gets none of the lines sent before it joined. (Whoever leaves gets
@@ -228,7 +221,7 @@ class Room:
         """
         if self._queued and self.is_member(member):
             since, ignored = self._came.get(member, 0), self.ignores.keys(member)
-            mine = _lines_for(member, self._queued, since, ignored)
+            mine = lines_for(member, self._queued, since, ignored)
             if mine:
                 member.deliver(mine)
 
@@ -258,44 +251,6 @@ class Room:
                 self._flush_call.cancel()
             self._flush_call = None
         queued, came = self._queued, self._came
-        if not queued:
-            return
-        self._queued, self._came = [], {}
-        ignoring = self.ignores.ignoring_any(e[4] for e in queued) if self.ignores else None
-        if len(queued) == 1 and not came and not ignoring:
-            skip, only, data, _, _ = queued[0]
-            if only is not None:
-                only.deliver(data)
-                return
-            for member in self._everyone:
-                if member is not skip:
-                    member.deliver(data)
-            return
-        # Most members get every broadcast line: one shared buffer for them.
-        # Senders (who skip their own lines), targets of private lines,
-        # newcomers and whoever ignores a sender get a buffer of their own.
-        shared = b"".join(entry[2] for entry in queued if entry[1] is None)
-        own = {entry[0] for entry in queued} | {entry[1] for entry in queued} | came.keys()
-        if ignoring:
-            own |= ignoring
-        for member in self._everyone:
-            if member in own:
-                ignored = self.ignores.keys(member) if ignoring else None
-                mine = _lines_for(member, queued, came.get(member, 0), ignored)
-                if mine:
-                    member.deliver(mine)
-            elif shared:
-                member.deliver(shared)
-
-
-def _lines_for(
-    member: Member, queued: list[_Entry], since: int, ignored: dict[str, str] | None
-) -> bytes:
-    """The queued lines ``member`` gets, of those sent since it joined."""
-    return b"".join(
-        data
-        for skip, only, data, changes, sender in queued
-        if changes >= since
-        and (only is member or (only is None and skip is not member))
-        and not (ignored and sender is not None and sender.key in ignored)
-    )
+        if queued:
+            self._queued, self._came = [], {}
+            deliver_turn(self._everyone, queued, came, self.ignores)
