@@ -71,7 +71,7 @@ def test_bench_package(wheel: Path) -> None:
 
 
 def test_installed_in_a_fresh_venv(wheel: Path, tmp_path: Path) -> None:
-    """Installed from the wheel in a fresh venv, twistd lists chatroom; chatroom-client runs."""
+    """Installed from the wheel in a fresh venv, twistd lists chatroom; both commands run."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=WAIT * 6)
     subprocess.run(
@@ -115,3 +115,13 @@ def test_installed_in_a_fresh_venv(wheel: Path, tmp_path: Path) -> None:
     )
     assert version.returncode == 0, version.stderr
     assert version.stdout.split()[0] == "chatroom-client", version.stdout
+    bench = subprocess.run(
+        [str(venv / "bin" / "chatroom-bench"), "--help"],
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env=environment,
+        timeout=WAIT * 3,
+    )
+    assert bench.returncode == 0, bench.stderr
+    assert "chatroom-bench" in bench.stdout, bench.stdout
