@@ -1,104 +1,81 @@
 """
-Tests for ``chat.client.terminal``: the line editor, on an in-memory terminal.
+Tests for ``chat.client.terminal``: what it prints of a server line, and its
+own keys, on a prompt fed from a pipe (the screen itself is in
+``test_client_terminal_e2e``).
 """
 
 from __future__ import annotations
 
-from twisted.conch.insults import helper
-from twisted.internet.testing import MemoryReactorClock, StringTransport
-from twisted.trial.unittest import SynchronousTestCase
+import asyncio
 
-from chat.client.session import PARTIAL_LINE_PAUSE, ChatClient
-from chat.client.terminal import ChatLine
-from tests.client_harness import SALAM, connect
+from prompt_toolkit import PromptSession
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from chat.client.terminal import PROMPT, chat_keys, displayable
 
 
-class TerminalTests(SynchronousTestCase):
-    """The line editor, on an in-memory terminal."""
+class Recorder:
+    """A session that remembers what the front end asked of it."""
 
-    def setUp(self) -> None:
-        self.clock = MemoryReactorClock()
-        self.client = ChatClient(self.clock)
-        self.network = connect(self.client)
-        self.screen = helper.TerminalBuffer()
-        self.screen.makeConnection(StringTransport())
-        self.editor = ChatLine(self.client, self.clock, width=self.screen.width)
-        self.editor.makeConnection(self.screen)
-        self.client.attach(self.editor.show)
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.quits = 0
 
-    def type(self, keys: bytes) -> None:
-        for key in keys:
-            self.editor.keystrokeReceived(bytes([key]), None)
+    def send_line(self, text: str) -> None:
+        self.sent.append(text)
 
-    def lines(self) -> list[str]:
-        return [line.decode() for line in bytes(self.screen).split(b"\n") if line]
+    def quit(self) -> None:
+        self.quits += 1
 
-    def test_incoming_line_above_typed_text(self) -> None:
-        """A server line arriving mid-typing goes above; the typed text stays intact."""
-        self.client.dataReceived(b"Chat with your friends and enjoy\r\n")
-        self.type(b"hel")
-        self.client.dataReceived(b"ali: hi soheil\r\n")
-        self.type(b"lo")
-        self.assertEqual(
-            self.lines(), ["Chat with your friends and enjoy", "ali: hi soheil", "> hello"]
-        )
-        self.assertEqual(self.editor.currentLineBuffer(), (b"hello", b""))
-        self.assertEqual(self.screen.reportCursorPosition(), (7, 2))
 
-    def test_cursor_kept_mid_line(self) -> None:
-        """The cursor stays where it was inside the typed text after a redraw."""
-        self.type(b"helo")
-        # Twisted sets the key constants on the class when it is imported.
-        self.editor.keystrokeReceived(self.screen.LEFT_ARROW, None)  # type: ignore[attr-defined]
-        self.client.dataReceived(b"ali: hi\r\n")
-        self.type(b"l")
-        self.assertEqual(self.lines(), ["ali: hi", "> hello"])
+def enter(keys: str, client: Recorder) -> str:
+    """The line the prompt returns after ``keys`` (which must end it)."""
 
-    def test_sent_line_kept_in_transcript(self) -> None:
-        """Return sends the line and leaves it on screen above a fresh prompt."""
-        self.type(b"hello\r")
-        self.client.dataReceived(b"ali: hi\r\n")
-        self.assertEqual(self.network.value(), b"hello\n")
-        self.assertEqual(self.lines(), ["> hello", "ali: hi", "> "])
+    async def prompt() -> str:
+        with create_pipe_input() as pipe:
+            session: PromptSession[str] = PromptSession(
+                PROMPT, key_bindings=chat_keys(client), input=pipe, output=DummyOutput()
+            )
+            pipe.send_text(keys)
+            return await session.prompt_async()
 
-    def test_partial_line_above_typed_text(self) -> None:
-        """Text with no line ending goes above the input line after the pause, like a line."""
-        self.type(b"hel")
-        self.client.dataReceived(b"soheil: hi")
-        self.assertEqual(self.lines(), ["> hel"])
-        self.clock.advance(PARTIAL_LINE_PAUSE)
-        self.assertEqual(self.lines(), ["soheil: hi", "> hel"])
+    return asyncio.run(prompt())
 
-    def test_history(self) -> None:
-        """The up arrow brings back the line sent before."""
-        self.type(b"first\r")
-        self.editor.keystrokeReceived(self.screen.UP_ARROW, None)  # type: ignore[attr-defined]
-        self.assertEqual(self.editor.currentLineBuffer(), (b"first", b""))
 
-    def test_utf8_typing(self) -> None:
-        """Non-ASCII letters typed as UTF-8 bytes are sent as written."""
-        self.type(f"{SALAM}\r".encode())
-        self.assertEqual(self.network.value(), f"{SALAM}\n".encode())
+def test_displayable_neutralises() -> None:
+    """Escape, control, bidi override and zero-width space characters go; ZWNJ stays."""
+    line = "ali: \x1b[2J\x07\u202egnp.exe\u202c \u200bhi \u0645\u06cc\u200c\u0631\u0648\u0645"
+    assert displayable(line) == "ali: [2Jgnp.exe hi \u0645\u06cc\u200c\u0631\u0648\u0645"
 
-    def test_ctrl_d_on_empty_line_quits(self) -> None:
-        """Ctrl-D on an empty line sends /quit."""
-        self.type(b"\x04")
-        self.assertEqual(self.network.value(), b"/quit\n")
 
-    def test_ctrl_d_with_text_does_not_quit(self) -> None:
-        """Ctrl-D with text on the line only edits it."""
-        self.type(b"ab\x04")
-        self.assertFalse(self.client.quitting)
+def test_ctrl_d_on_empty_line_quits() -> None:
+    """Ctrl-D on an empty line leaves with /quit."""
+    client = Recorder()
+    assert enter("\x04\r", client) == ""
+    assert client.quits == 1
 
-    def test_ctrl_c_quits(self) -> None:
-        """Ctrl-C, a key in raw mode, sends /quit."""
-        self.type(b"half\x03")
-        self.assertEqual(self.network.value(), b"/quit\n")
 
-    def test_control_characters_not_drawn(self) -> None:
-        """An escape sequence inside a server line is not passed to the terminal."""
-        written: list[bytes] = []
-        self.screen.write = written.append  # type: ignore[method-assign]
-        self.client.dataReceived(b"ali: \x1b[2J\x1b]0;owned\x07hi\r\n")
-        self.assertNotIn(b"\x1b]", b"".join(written))
-        self.assertIn(b"ali: [2J]0;ownedhi\n", written)
+def test_ctrl_d_with_text_deletes() -> None:
+    """Ctrl-D with text on the line deletes the character under the cursor."""
+    client = Recorder()
+    assert enter("ab\x01\x04\r", client) == "b"
+    assert client.quits == 0
+
+
+def test_ctrl_c_quits() -> None:
+    """Ctrl-C leaves with /quit whatever is typed."""
+    client = Recorder()
+    enter("half\x03\r", client)
+    assert client.quits == 1
+
+
+def test_control_keys_insert_nothing() -> None:
+    """Quoted insert and Ctrl-Z put no control character in the line."""
+    assert enter("a\x11\x07b\x1ac\r", Recorder()) == "abc"
+
+
+def test_paste_is_one_clean_line() -> None:
+    """Pasted lines join with spaces, and control characters in them go."""
+    pasted = "\x1b[200~one\ntwo\x07\r\nthree\x1b[201~\r"
+    assert enter(pasted, Recorder()) == "one two three"

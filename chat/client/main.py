@@ -97,7 +97,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
     code: int | str | None = 0
     terminal: contextlib.AbstractContextManager[None]
     if interactive:
-        from chat.client.terminal import raw_terminal, start_terminal
+        from chat.client.terminal import install_asyncio_reactor, raw_terminal, start_terminal
+
+        install_asyncio_reactor()
 
         start_front: StartFront = start_terminal
         terminal = raw_terminal(0)

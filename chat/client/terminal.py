@@ -1,161 +1,153 @@
 """
-The terminal front end of ``chatroom-client``: a line editor on Twisted's
-own terminal toolkit (``twisted.conch.insults``), so that a line arriving
-from the server is printed above the line being typed instead of through it.
+The terminal front end of ``chatroom-client``: a ``prompt_toolkit`` line
+editor (emacs keys, history, wrapping, wide and zero-width characters), with
+each line from the server printed above the line being typed.
+
+``prompt_toolkit`` runs on asyncio, so in a terminal the client runs Twisted
+on the asyncio reactor (``install_asyncio_reactor``, before anything imports
+the reactor); the pipe front end keeps the default one.
 """
 
 from __future__ import annotations
 
-import codecs
+import asyncio
 import contextlib
 import os
-import signal
 import termios
 import tty
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 
-from twisted.conch.insults import insults
-from twisted.conch.recvline import HistoricRecvLine
+from prompt_toolkit import PromptSession
+from prompt_toolkit.application import run_in_terminal
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.keys import Keys
 from twisted.internet import defer
-from twisted.internet.interfaces import IReactorFDSet, IReactorFromThreads, IReactorTime
-from twisted.internet.protocol import connectionDone
-from twisted.python.failure import Failure
+from twisted.internet.interfaces import IReactorTime
 
 from chat.client.front import Front, Session, bounded
+from chat.text import clean_message, strip_controls
 
-CTRL_A = b"\x01"
-CTRL_C = b"\x03"
-CTRL_D = b"\x04"
-CTRL_E = b"\x05"
-CTRL_H = b"\x08"
-CTRL_U = b"\x15"
+PROMPT = "> "
 
 
-class ChatLine(HistoricRecvLine):
+def install_asyncio_reactor() -> None:
+    """Twisted on a fresh asyncio loop, the one ``prompt_toolkit`` will use."""
+    from twisted.internet import asyncioreactor
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    asyncioreactor.install(loop)
+
+
+def displayable(line: str) -> str:
     """
-    The input line at the bottom, with history on the arrow keys; server
-    lines and the user's own sent lines scroll up above it.
+    A server line made safe to print: no control or escape characters, and
+    no bidi overrides, isolates or zero-width spaces (ZWNJ, ZWJ, LRM and RLM
+    stay, as in messages; see docs/protocol.md).
+    """
+    return strip_controls(clean_message(line))
+
+
+def chat_keys(client: Session) -> KeyBindings:
+    """Ctrl-C, and Ctrl-D on an empty line, leave with ``/quit``; paste is one line."""
+    keys = KeyBindings()
+
+    @keys.add("c-c")
+    def _quit(event: KeyPressEvent) -> None:
+        client.quit()
+
+    @keys.add("c-d")
+    def _delete_or_quit(event: KeyPressEvent) -> None:
+        buffer = event.current_buffer
+        if buffer.text:
+            buffer.delete(event.arg)
+        else:
+            client.quit()
+
+    @keys.add("c-q")
+    @keys.add("c-z")
+    def _nothing(event: KeyPressEvent) -> None:
+        """Quoted insert and Ctrl-Z as a character would put a control key in the line."""
+
+    @keys.add(Keys.BracketedPaste)
+    def _paste(event: KeyPressEvent) -> None:
+        text = " ".join(event.data.splitlines())
+        event.current_buffer.insert_text(strip_controls(text))
+
+    return keys
+
+
+class TerminalFront:
+    """
+    The prompt at the bottom, with history on the arrow keys; server lines
+    and the user's own sent lines scroll up above it.
     """
 
-    ps = (b"> ", b"> ")
     FLUSH_TIMEOUT = 2.0
 
-    def __init__(self, client: Session, clock: IReactorTime, width: int = 80) -> None:
+    def __init__(self, client: Session, clock: IReactorTime) -> None:
         self.client = client
         self.clock = clock
-        self.width = width
-        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        self._lost: defer.Deferred[None] = defer.Deferred()
-
-    def connectionMade(self) -> None:
-        super().connectionMade()
-        self.keyHandlers.update(
-            {
-                CTRL_C: self.client.quit,
-                CTRL_D: self.handle_CTRL_D,
-                CTRL_A: self.handle_HOME,
-                CTRL_E: self.handle_END,
-                CTRL_H: self.handle_BACKSPACE,
-                CTRL_U: self.handle_CTRL_U,
-            }
+        self.prompt: PromptSession[str] = PromptSession(
+            PROMPT, key_bindings=chat_keys(client), enable_suspend=False
         )
+        self._closing = False
+        self._printed: Awaitable[None] | None = None
+        self._reading = asyncio.ensure_future(self._read())
 
-    def initializeScreen(self) -> None:
-        """Unlike RecvLine, keep what is on screen: no terminal reset."""
-        self.terminal.write(self.ps[self.pn])
-        self.setInsertMode()
+    async def _read(self) -> None:
+        """Send each line the user enters, until the session is over."""
+        while not self._closing:
+            text = await self.prompt.prompt_async()
+            if not self.closing():
+                self.client.send_line(strip_controls(text))
 
-    def keystrokeReceived(self, keyID: bytes | object, modifier: object) -> None:
-        """Accept UTF-8 input one character at a time, not just ASCII."""
-        if isinstance(keyID, bytes) and len(keyID) == 1 and keyID[0] >= 0x80:
-            character = self._decoder.decode(keyID)
-            if character:
-                self.characterReceived(character.encode("utf-8"), False)
-            return
-        super().keystrokeReceived(keyID, modifier)
-
-    def _deliverBuffer(self, buf: bytes) -> None:
-        """History recall, one whole (possibly multi-byte) character at a time."""
-        for character in buf.decode("utf-8", "replace"):
-            self.characterReceived(character.encode("utf-8"), False)
-
-    def handle_CTRL_D(self) -> None:
-        """On an empty line Ctrl-D quits, as in a shell; else it deletes."""
-        if self.lineBuffer:
-            self.handle_DELETE()
-        else:
-            self.client.quit()
-
-    def handle_CTRL_U(self) -> None:
-        """Forget the whole input line."""
-        self._erase_input()
-        self.lineBuffer = []
-        self.lineBufferIndex = 0
-        self.drawInputLine()
-
-    def lineReceived(self, line: bytes) -> None:
-        """The typed line stays on screen as part of the transcript."""
-        self.client.send_line(line.decode("utf-8", "replace"))
-        self.drawInputLine()
+    def closing(self) -> bool:
+        """Whether the session is over (the prompt was ended by ``close``)."""
+        return self._closing
 
     def show(self, line: str) -> None:
-        """Print a server line above the input line, then redraw the latter."""
-        self._erase_input()
-        self.terminal.write(line.encode("utf-8") + b"\n")
-        self.drawInputLine()
-        behind = len(self.lineBuffer) - self.lineBufferIndex
-        if behind:
-            self.terminal.cursorBackward(behind)
+        """Print a server line above the prompt, which is drawn again below it."""
+        output = self.prompt.output
+        text = displayable(line) + "\r\n"
 
-    def _erase_input(self) -> None:
-        """Wipe the input line, including rows it wrapped onto."""
-        rows_above = (len(self.ps[self.pn]) + self.lineBufferIndex) // max(self.width, 1)
-        if rows_above:
-            self.terminal.cursorUp(rows_above)
-        self.terminal.write(b"\r")
-        self.terminal.eraseToDisplayEnd()
+        def write() -> None:
+            output.write_raw(text)
+            output.flush()
 
-    def terminalSize(self, width: int, height: int) -> None:
-        """Unlike RecvLine, keep the transcript: only remember the size."""
-        self.width = width
-        self.height = height
-
-    def connectionLost(self, reason: Failure = connectionDone) -> None:
-        if not self._lost.called:
-            self._lost.callback(None)
+        self._printed = run_in_terminal(write)
 
     def close(self) -> defer.Deferred[None]:
-        """Leave the terminal as we found it: no input line, no insert mode."""
-        self._erase_input()
-        self.terminal.resetModes([insults.modes.IRM])
-        # Not self.terminal.loseConnection(): that resets (clears) the screen.
-        self.terminal.transport.loseConnection()
-        return bounded(self.clock, self._lost, self.FLUSH_TIMEOUT)
+        """Print what is left; leave the text being typed, if any, on screen."""
+        done = defer.Deferred.fromFuture(asyncio.ensure_future(self._close()))
+        return bounded(self.clock, done, self.FLUSH_TIMEOUT)
+
+    async def _close(self) -> None:
+        self._closing = True
+        if self._printed is not None:
+            with contextlib.suppress(Exception):
+                await self._printed
+        app = self.prompt.app
+        app.erase_when_done = not app.current_buffer.text
+        if app.is_running:
+            app.exit(result="")
+        else:
+            self._reading.cancel()
+        with contextlib.suppress(BaseException):
+            await self._reading
 
 
 def start_terminal(reactor: IReactorTime, client: Session) -> Front:
-    """Run the line editor over standard input and output."""
-    from twisted.internet import stdio
-
-    width = os.get_terminal_size(1).columns if os.isatty(1) else 80
-    editor = ChatLine(client, reactor, width)
-    stdio.StandardIO(insults.ServerProtocol(lambda: editor), reactor=IReactorFDSet(reactor))
-    threads = IReactorFromThreads(reactor)
-
-    def resized(signum: int, frame: object) -> None:
-        size = os.get_terminal_size(1)
-        threads.callFromThread(editor.terminalSize, size.columns, size.lines)
-
-    signal.signal(signal.SIGWINCH, resized)
-    return editor
+    """Run the line editor on the terminal (the asyncio reactor must be running)."""
+    return TerminalFront(client, reactor)
 
 
 @contextlib.contextmanager
 def raw_terminal(fd: int) -> Iterator[None]:
     """
-    Raw input (every key at once, Ctrl-C as a key, no echo) for the editor,
-    with output still turning ``\\n`` into ``\\r\\n``; the old mode comes back
-    on every way out.
+    Raw input (every key at once, Ctrl-C as a key, no echo) even between two
+    prompts, with output still turning ``\\n`` into ``\\r\\n``; the old mode
+    comes back on every way out.
     """
     saved = termios.tcgetattr(fd)
     tty.setraw(fd)
