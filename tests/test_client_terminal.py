@@ -7,12 +7,29 @@ own keys, on a prompt fed from a pipe (the screen itself is in
 from __future__ import annotations
 
 import asyncio
+import signal
+from collections.abc import Iterator
 
+import pytest
 from prompt_toolkit import PromptSession
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from chat.client.terminal import PROMPT, chat_keys, displayable
+
+
+@pytest.fixture(autouse=True)
+def _keep_signal_wakeup_fd() -> Iterator[None]:
+    """
+    Each ``asyncio.run`` here takes the process's signal wakeup fd for its
+    loop (``prompt_toolkit`` watches SIGWINCH) and resets it when the loop
+    closes; the Twisted reactor that later tests share needs its own back,
+    or it never hears that a child process ended.
+    """
+    saved = signal.set_wakeup_fd(-1)
+    signal.set_wakeup_fd(saved)
+    yield
+    signal.set_wakeup_fd(saved)
 
 
 class Recorder:
