@@ -9,13 +9,14 @@ goodbye to every client and tells when the last one has gone.
 from __future__ import annotations
 
 from twisted.internet.defer import Deferred, succeed
-from twisted.internet.interfaces import IAddress, IReactorTime
-from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.interfaces import IAddress, IDelayedCall, IReactorTime
+from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from chat import lines
 from chat.admission import Admission, RefusalLog, address_key
-from chat.limits import Limits
+from chat.limits import CLOSE_GRACE, Limits
 from chat.pressure import Pressure, turn_limit
 from chat.protocol import ChatProtocol
 from chat.room import Room
@@ -26,7 +27,11 @@ log = Logger()
 
 
 class RefusedConnection(Protocol):
-    """A connection over a limit: one ``error:`` line, then closed."""
+    """
+    A connection over a limit: one ``error:`` line, then closed, and cut if
+    closing takes longer than ``CLOSE_GRACE`` (under TLS, a client that never
+    does its handshake would otherwise hold the connection for ever).
+    """
 
     transport: ISocketTransport
 
@@ -34,12 +39,18 @@ class RefusedConnection(Protocol):
         self.line = line
         self.kind = kind
         self.factory = factory
+        self._cut: IDelayedCall | None = None
 
     def connectionMade(self) -> None:
         self.factory.stats.drops[self.kind] += 1
         self.factory.refusals.refused(describe_peer(self.transport.getPeer()), self.line)
         self.transport.write(lines.encode(self.line))
         self.transport.loseConnection()
+        self._cut = self.factory.clock.callLater(CLOSE_GRACE, self.transport.abortConnection)
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        if self._cut is not None and self._cut.active():
+            self._cut.cancel()
 
 
 class ChatFactory(Factory):
@@ -96,8 +107,8 @@ class ChatFactory(Factory):
         """Say goodbye to every client; fires once every connection is closed."""
         log.info(lines.LOG_SHUTTING_DOWN, count=len(self.connections))
         self.refusals.stop()
-        self.pressure.stop()
         self.room.empty()
+        self.pressure.stop()
         if not self.connections:
             return succeed(None)
         closed: Deferred[None] = Deferred()

@@ -7,7 +7,7 @@ from twisted.logger import capturedLogs
 from twisted.trial.unittest import SynchronousTestCase
 
 from chat.admission import REFUSAL_LOG_INTERVAL, Admission, RefusalLog, address_key
-from chat.limits import Limits
+from chat.limits import CLOSE_GRACE, Limits
 from tests.harness import Harness, logged
 
 FULL = "error: too many connections from your address"
@@ -101,6 +101,26 @@ class AdmissionOnTheWireTests(SynchronousTestCase):
         server.clock.advance(60)
         looper = server.connect("192.0.2.7")
         self.assertEqual(looper.take(), ["Please enter your name:"])
+
+    def test_refused_connection_cut_if_it_does_not_close(self) -> None:
+        """A refused connection that does not close (TLS, no handshake) is cut after a grace."""
+        server = Harness(max_per_ip=1, connect_burst=0)
+        server.connect("192.0.2.7")
+        refused = server.connect("192.0.2.7")
+        self.assertTrue(refused.closing)
+        server.clock.advance(CLOSE_GRACE - 0.01)
+        self.assertFalse(refused.transport.disconnected)
+        server.clock.advance(0.01)
+        self.assertTrue(refused.transport.disconnected)
+
+    def test_refused_connection_that_closes_leaves_no_timer(self) -> None:
+        """A refused connection that closes in time leaves nothing behind."""
+        server = Harness(max_per_ip=1, connect_burst=0)
+        server.connect("192.0.2.7")
+        refused = server.connect("192.0.2.7")
+        refused.finish_close()
+        cut = refused.transport.abortConnection
+        self.assertFalse([c for c in server.clock.getDelayedCalls() if c.func == cut])
 
     def test_refusals_counted(self) -> None:
         """Each refusal is counted by its reason, for the metrics."""
