@@ -232,7 +232,7 @@ class ChatProtocol(LineReceiver):
         pause = self.factory.limits.unframed_pause
         if not pause or self._closing or not (self._buffer or self._discarding):
             return
-        if self._pause_call is not None and self._pause_call.active():
+        if self._pause_call is not None:
             self._pause_call.reset(pause)
         else:
             self._pause_call = self.factory.clock.callLater(pause, self._paused_sending)
@@ -240,13 +240,21 @@ class ChatProtocol(LineReceiver):
     def _paused_sending(self) -> None:
         """An unframed client went quiet: what it sent is one line."""
         self._pause_call = None
-        if self._closing or self._framed or self.paused:
-            return  # reading on (after flood control) starts the wait again
-        rest = self.clearLineBuffer()
+        if self._closing or self._framed:
+            return
         if self._discarding:
             self._discarding = False  # the overlong line ends here
-        elif rest:
-            self.lineReceived(rest)
+            self.clearLineBuffer()
+        elif self.paused:
+            # Not reading now (flood control, pressure): end the line where
+            # the pause came, so that what the client sends later is a line
+            # of its own; it is handled, and paid for, when reading resumes.
+            if self._buffer and not self._buffer.endswith(self.delimiter):
+                self._buffer += self.delimiter
+        else:
+            rest = self.clearLineBuffer()
+            if rest:
+                self.lineReceived(rest)
 
     def _resume_reading(self) -> None:
         self._resume_call = None

@@ -203,6 +203,33 @@ class UnframedClientTests(SynchronousTestCase):
         server.clock.advance(PAUSE)
         self.assertEqual(soheil.transport.producerState, "paused")
 
+    def test_next_line_after_an_overlong_one(self) -> None:
+        """The pause ends an overlong unframed line even while flood control stops the reading."""
+        soheil = self.join()
+        self.pause(10)
+        soheil.send(b"x" * 20000)
+        self.pause(2)
+        soheil.send(b"hello ali")
+        for _ in range(20):
+            self.pause()
+        self.assertEqual(self.ali.take(), ["soheil: hello ali"])
+
+    def test_lines_sent_while_reading_stopped_stay_apart(self) -> None:
+        """A pause that comes while reading is stopped still ends the line there."""
+        server = Harness(rate=1, burst=1)
+        (ali,) = server.chatters("ali")
+        soheil = server.connect()
+        soheil.take()
+        soheil.send(b"soheil")
+        server.clock.advance(PAUSE)  # the name spends the only token: reading stops
+        soheil.send(b"first message")
+        server.clock.advance(PAUSE)
+        soheil.send(b"second message")
+        for _ in range(10):
+            server.clock.advance(PAUSE)
+        joined = "soheil is joined to the chatroom!"
+        self.assertEqual(ali.take(), [joined, "soheil: first message", "soheil: second message"])
+
     def test_last_bytes_before_half_close(self) -> None:
         """Bytes left when the client half-closes are its last line."""
         soheil = self.join()
