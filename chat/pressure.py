@@ -33,6 +33,9 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 TURN_LIMIT = 64 * 1024
 # Seconds a client's backlog holds up the reading.
 FRESH = 1.0
+# Seconds a backlog may hold the reading at most, however much of it the
+# client keeps taking: a client that trickles can't hold the room for ever.
+LONGEST_HOLD = 3 * FRESH
 # One client in this many with a fresh backlog stops the reading.
 BACKLOG_SHARE = 16
 
@@ -63,8 +66,9 @@ class Pressure:
         self._queued_bytes = queued_bytes
         self._connections = connections
         self._waiting: dict[Reader, None] = {}  # in the order they stopped
-        # Backlogged clients, oldest first: since when, and how much they held then.
-        self._fresh: dict[Reader, tuple[float, int]] = {}
+        # Backlogged clients, oldest first: since when, how much they held
+        # then, and when their backlog began.
+        self._fresh: dict[Reader, tuple[float, int, float]] = {}
         self._expiry: IDelayedCall | None = None
 
     @property
@@ -81,7 +85,8 @@ class Pressure:
     def backlogged(self, client: Reader) -> None:
         """Output began to pile up in a client's transport."""
         if client not in self._fresh:
-            self._fresh[client] = (self._clock.seconds(), client.held())
+            now = self._clock.seconds()
+            self._fresh[client] = (now, client.held(), now)
         if self._expiry is None:
             self._expiry = self._clock.callLater(FRESH, self._expire)
 
@@ -111,17 +116,17 @@ class Pressure:
         """
         Backlogs older than ``FRESH`` seconds hold nobody up any more, but for
         those of clients that took some of it meanwhile: they are behind, not
-        gone, and are given another ``FRESH`` seconds.
+        gone, and are given another ``FRESH`` seconds, up to ``LONGEST_HOLD``.
         """
         self._expiry = None
         now = self._clock.seconds()
         while self._fresh:
-            client, (since, held) = next(iter(self._fresh.items()))
+            client, (since, held, began) = next(iter(self._fresh.items()))
             if now - since < FRESH:
                 self._expiry = self._clock.callLater(since + FRESH - now, self._expire)
                 break
             del self._fresh[client]
             still = client.held()
-            if still < held:
-                self._fresh[client] = (now, still)
+            if still < held and now + FRESH - began <= LONGEST_HOLD:
+                self._fresh[client] = (now, still, began)
         self.changed()

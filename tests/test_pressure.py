@@ -5,7 +5,7 @@ from __future__ import annotations
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
-from chat.pressure import FRESH, TURN_LIMIT, Pressure, turn_limit
+from chat.pressure import FRESH, LONGEST_HOLD, TURN_LIMIT, Pressure, turn_limit
 from tests.harness import Harness
 
 
@@ -116,6 +116,20 @@ class PressureTests(SynchronousTestCase):
         self.pressure.backlogged(self.c)
         self.assertTrue(self.pressure.holding)
         self.clock.advance(FRESH)  # a took nothing more
+        self.assertFalse(self.pressure.holding)
+
+    def test_trickling_holds_no_longer_than_the_longest_hold(self) -> None:
+        """Clients that keep taking a little of their backlog hold the reading for a while only."""
+        self.pressure.backlogged(self.a)
+        self.pressure.backlogged(self.b)
+        for _ in range(int(LONGEST_HOLD / FRESH) - 1):
+            self.a.backlog -= 1
+            self.b.backlog -= 1
+            self.clock.advance(FRESH)
+            self.assertTrue(self.pressure.holding)
+        self.a.backlog -= 1
+        self.b.backlog -= 1
+        self.clock.advance(FRESH)
         self.assertFalse(self.pressure.holding)
 
     def test_forget(self) -> None:
