@@ -30,7 +30,10 @@ REFUSAL_LOG_INTERVAL = 1.0
 
 
 def address_key(host: str) -> str:
-    """What counts as one host: an IPv4 address, or an IPv6 address's /64."""
+    """
+    What counts as one host: an IPv4 address, or an IPv6 address's /64 (a
+    link-local one, which all links share, as it is).
+    """
     if ":" not in host:
         return host
     try:
@@ -39,6 +42,8 @@ def address_key(host: str) -> str:
         return host
     if address.ipv4_mapped is not None:
         return str(address.ipv4_mapped)
+    if address.is_link_local:
+        return host  # every link shares fe80::/64: the address, with its zone
     return str(ipaddress.IPv6Network((int(address) >> 64 << 64, 64)))
 
 
@@ -55,6 +60,7 @@ class Admission:
         self._open: Counter[str] = Counter()
         self._new: dict[str, TokenBucket] = {}
         self._sweep_at = 0.0
+        self._swept_size = 0
 
     def refusal(self, key: str) -> tuple[DropReason, str] | None:
         """Why a new connection from ``key`` is refused (counted as, line), or None."""
@@ -82,12 +88,16 @@ class Admission:
             del self._open[key]
 
     def _sweep(self, now: float) -> None:
-        """Forget, once a minute, the addresses whose allowance is full again."""
-        if now < self._sweep_at:
+        """
+        Forget the addresses whose allowance is full again: once a minute,
+        or sooner when there are twice as many as after the last time.
+        """
+        if now < self._sweep_at and len(self._new) < 2 * self._swept_size + 1024:
             return
         self._sweep_at = now + 60
         for key in [key for key, bucket in self._new.items() if bucket.full(now)]:
             del self._new[key]
+        self._swept_size = len(self._new)
 
 
 class RefusalLog:

@@ -30,8 +30,9 @@ class AddressKeyTests(SynchronousTestCase):
         self.assertEqual(address_key("::ffff:192.0.2.7"), "192.0.2.7")
 
     def test_scoped_and_odd(self) -> None:
-        """A scope suffix is ignored; something that is no address is kept as it is."""
-        self.assertEqual(address_key("fe80::1%eth0"), "fe80::/64")
+        """A link-local address counts as itself, zone and all; no address is kept as it is."""
+        self.assertEqual(address_key("fe80::1%eth0"), "fe80::1%eth0")
+        self.assertNotEqual(address_key("fe80::2%eth0"), address_key("fe80::1%eth0"))
         self.assertEqual(address_key("not:an:address"), "not:an:address")
 
 
@@ -57,6 +58,16 @@ class AdmissionTests(SynchronousTestCase):
         for limits in (Limits(connect_burst=0), Limits(connect_rate=0)):
             admission = Admission(limits, self.clock)
             self.assertFalse([r for _ in range(100) if (r := admission.refusal("a"))])
+
+    def test_forgets_sooner_when_many_come_fast(self) -> None:
+        """Addresses arriving by the thousand are forgotten without waiting for the minute."""
+        admission = Admission(Limits(connect_burst=2, connect_rate=60), self.clock)
+        most = 0
+        for n in range(20000):
+            admission.refusal(f"2001:db8:{n >> 16:x}:{n & 0xFFFF:x}::1")
+            most = max(most, len(admission._new))
+            self.clock.advance(0.01)
+        self.assertLess(most, 3000)
 
     def test_forgets_quiet_addresses(self) -> None:
         """An address whose allowance is whole again is forgotten, so memory stays bounded."""
