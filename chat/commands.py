@@ -80,15 +80,18 @@ class Commands:
             user.send_line(lines.no_such_user(argument))
         elif target is user:
             user.send_line(lines.IGNORING_YOURSELF)
-        elif not ignores.add(user, key_of(target), name_of(target)):
-            user.send_line(lines.ignoring_too_many(MAX_IGNORED))
         else:
-            user.send_line(lines.ignoring(name_of(target)))
+            user.room.settle()
+            if ignores.add(user, key_of(target), name_of(target)):
+                user.send_line(lines.ignoring(name_of(target)))
+            else:
+                user.send_line(lines.ignoring_too_many(MAX_IGNORED))
 
     def command_unignore(self, user: Session, argument: str) -> None:
         if not argument:
             user.send_line(lines.usage("/unignore NAME"))
             return
+        user.room.settle()
         name = user.room.ignores.remove(user, name_key(argument))
         if name is None:
             user.send_line(lines.not_ignoring(argument))

@@ -168,6 +168,8 @@ class Room:
         if holder is not None and holder is not member:
             raise NameTaken(name, name_of(holder))
         old, old_key = name_of(member), key_of(member)
+        if self.ignores:
+            self.settle()  # lines sent before the rename are judged by the names then
         del self._by_key[old_key]
         self._unsort(member)
         member.name, member.key = name, key
@@ -238,6 +240,14 @@ class Room:
         self.queued_bytes += len(data)
         if self._flush_call is None:
             self._flush_call = self._clock.callLater(0, self.flush)
+
+    def settle(self) -> None:
+        """
+        Deliver what is queued now, before who ignores whom changes, so that
+        an ``/ignore`` (or a rename into an ignored name) judges only the
+        lines sent after it.
+        """
+        self.flush()
 
     def flush(self) -> None:
         """Deliver everything queued: one ``deliver`` call per member."""

@@ -224,6 +224,21 @@ class IgnoreCommandTests(SynchronousTestCase):
         self.assertEqual(self.hasan.take(), ["soheil: hi"])
         self.assertEqual(self.soheil.take(), ["ali: please send me your password", "* ali waves"])
 
+    def test_ignore_judges_only_later_lines(self) -> None:
+        """A line sent before the /ignore, in the same turn, still arrives; later ones don't."""
+        self.ali.send("said before")
+        self.hasan.send("/ignore ali")
+        self.ali.send("said after")
+        self.assertEqual(self.hasan.take(), ["ali: said before", "ignoring ali"])
+
+    def test_rename_into_an_ignored_name_keeps_earlier_lines(self) -> None:
+        """Lines sent before a rename into an ignored name are judged by the name they came with."""
+        self.hasan.send("/ignore ali")
+        self.ali.send("/quit")
+        self.hasan.take()
+        self.soheil.send(b"hi hasan\n/nick ali\n")
+        self.assertEqual(self.hasan.take(), ["soheil: hi hasan", "soheil is now known as ali"])
+
     def test_ignore_lists(self) -> None:
         """/ignore alone says whom the user ignores, in order, or that it ignores nobody."""
         self.hasan.send("/ignore")
