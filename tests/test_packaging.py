@@ -83,45 +83,25 @@ def test_installed_in_a_fresh_venv(wheel: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     environment = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)}
-    listing = subprocess.run(
-        [str(venv / "bin" / "twistd"), "--help"],
-        capture_output=True,
-        text=True,
-        cwd=elsewhere,
-        env=environment,
-        timeout=WAIT * 3,
-    )
+
+    def installed(program: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+        """A program of the fresh venv, run from another directory."""
+        return subprocess.run(
+            [str(venv / "bin" / program), *arguments],
+            capture_output=True,
+            text=True,
+            cwd=elsewhere,
+            env=environment,
+            timeout=WAIT * 3,
+        )
+
+    listing = installed("twistd", "--help")
     assert any(line.split()[:1] == ["chatroom"] for line in listing.stdout.splitlines())
-    found = subprocess.run(
-        [
-            str(venv / "bin" / "python"),
-            "-c",
-            "import twisted.plugins.chatroom as p; print(p.__file__)",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=elsewhere,
-        env=environment,
-        timeout=WAIT * 3,
-    )
+    found = installed("python", "-c", "import twisted.plugins.chatroom as p; print(p.__file__)")
     assert found.stdout.startswith(str(venv)), found.stdout + found.stderr
-    version = subprocess.run(
-        [str(venv / "bin" / "chatroom-client"), "--version"],
-        capture_output=True,
-        text=True,
-        cwd=elsewhere,
-        env=environment,
-        timeout=WAIT * 3,
-    )
+    version = installed("chatroom-client", "--version")
     assert version.returncode == 0, version.stderr
     assert version.stdout.split()[0] == "chatroom-client", version.stdout
-    bench = subprocess.run(
-        [str(venv / "bin" / "chatroom-bench"), "--help"],
-        capture_output=True,
-        text=True,
-        cwd=elsewhere,
-        env=environment,
-        timeout=WAIT * 3,
-    )
+    bench = installed("chatroom-bench", "--help")
     assert bench.returncode == 0, bench.stderr
     assert "chatroom-bench" in bench.stdout, bench.stdout
