@@ -33,6 +33,7 @@ from zope.interface import directlyProvides, providedBy
 from chat import lines
 from chat.factory import ChatFactory
 from chat.sockets import describe_peer
+from chat.stats import DropReason
 
 PREFIX = "haproxy"
 """The endpoint type of a description whose connections start with a PROXY header."""
@@ -152,7 +153,9 @@ class ProxiedConnection(HAProxyProtocolWrapper):
         self._stop_waiting()
         assert self.transport is not None, "connected"
         peer = describe_peer(self.transport.getPeer())
-        self.factory.wrappedFactory.refusals.refused(peer, lines.LOG_NO_PROXY_HEADER)
+        chat = self.factory.wrappedFactory
+        chat.stats.drops[DropReason.NO_PROXY_HEADER] += 1
+        chat.refusals.refused(peer, lines.LOG_NO_PROXY_HEADER)
         self.loseConnection()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:

@@ -103,6 +103,7 @@ class HeaderTests(SynchronousTestCase):
         )
         self.assertEqual(self.server.factory.connections, set())
         self.assertEqual(self.server.proxied.protocols, {})
+        self.assertEqual(self.server.factory.stats.drops["no_proxy_header"], len(bad) + 1)
 
     def test_gone_before_the_header(self) -> None:
         """A connection that closes before its header leaves nothing behind, and no timer."""
