@@ -44,6 +44,8 @@ LOG_LEFT = "{name} has left the chatroom!"
 LOG_DROPPED = "{who} ({peer}) dropped: {reason}"
 LOG_REFUSED = "connection from {peer} refused: {reason}"
 LOG_REFUSED_MORE = "{count} more connection(s) refused in the last second: {reason}"
+# The reason, for a connection to a haproxy: port (chat/proxied.py).
+LOG_NO_PROXY_HEADER = "no valid PROXY protocol header"
 LOG_SHUTTING_DOWN = "Shutting down: telling {count} client(s) goodbye"
 LOG_OPEN_FILES = "Open files limit: {limit}, room for {clients} clients"
 LOG_OPEN_FILES_LOW = (

@@ -33,6 +33,7 @@ from twisted.python.failure import Failure
 from chat import lines
 from chat.factory import ChatFactory
 from chat.openfiles import client_capacity, open_now, raise_open_files_limit, watch_accept_errors
+from chat.proxied import ProxiedFactory, proxied
 from chat.sockets import describe_peer, with_backlog
 from chat.tls import is_tls, renew_certificate
 
@@ -167,6 +168,10 @@ class Listener(Service):
     def all_listening(self) -> None:
         """Called once every endpoint listens, when the service starts."""
 
+    def listening_on(self, description: str) -> tuple[str, IProtocolFactory]:
+        """The endpoint description to listen on for ``description``, and with which factory."""
+        return description, self.factory
+
     def renew_certificates(self) -> int:
         """Give every ``ssl:`` port its certificate files as they are now; how many there are."""
         # self.ports is empty until every endpoint listens, and after stopping.
@@ -196,8 +201,8 @@ class Listener(Service):
 
         def listen() -> Deferred[IListeningPort]:
             # Building the endpoint may fail too (a missing key file).
-            endpoint = serverFromString(self.reactor, with_backlog(description))
-            return endpoint.listen(self.factory)
+            where, factory = self.listening_on(with_backlog(description))
+            return serverFromString(self.reactor, where).listen(factory)
 
         listened = maybeDeferred(listen)
         return listened.addCallbacks(listening, failed)
@@ -242,6 +247,13 @@ class ChatService(Listener):
 
     def all_listening(self) -> None:
         log.info(lines.LOG_RUNNING)
+
+    def listening_on(self, description: str) -> tuple[str, IProtocolFactory]:
+        """A ``haproxy:`` endpoint's connections are built once their header is read."""
+        under = proxied(description)
+        if under is None:
+            return description, self.factory
+        return under, ProxiedFactory(self.factory)
 
     def fit_open_files(self, limit: int, in_use: int) -> None:
         """

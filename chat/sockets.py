@@ -174,9 +174,13 @@ def keep_alive(transport: _TCPTransport) -> None:
 def with_backlog(description: str) -> str:
     """
     ``description`` with ``backlog=1024`` added when it listens with a
-    backlog (tcp, tcp6, ssl, unix) and does not set one itself.
+    backlog (tcp, tcp6, ssl, unix) and does not set one itself; under
+    ``haproxy:`` too.
     """
-    kind = description.partition(":")[0].strip().lower()
+    kind, _, rest = description.partition(":")
+    kind = kind.strip().lower()
+    if kind == "haproxy":
+        return f"{description[: -len(rest)]}{with_backlog(rest)}" if rest else description
     if kind not in _TAKES_BACKLOG or _SETS_BACKLOG.search(description):
         return description
     return f"{description}:backlog={BACKLOG}"

@@ -24,6 +24,7 @@ class DropReason(StrEnum):
     SERVER_FULL = "server_full"
     PER_IP = "max_per_ip"
     THROTTLED = "connect_rate"
+    NO_PROXY_HEADER = "no_proxy_header"  # on a haproxy: port (chat/proxied.py)
 
 
 @dataclass(slots=True)

@@ -149,8 +149,9 @@ class Options(usage.Options):
         """
         Where to listen: a port number or a Twisted endpoint description
         (tcp:5050:interface=127.0.0.1, ssl:5443:privateKey=key.pem:certKey=cert.pem,
-        unix:/run/chatroom.sock, systemd:domain=INET:index=0). Repeat it to
-        listen on several. Default: tcp:5050.
+        unix:/run/chatroom.sock, systemd:domain=INET:index=0; behind a load
+        balancer that sends the PROXY protocol, haproxy:tcp:5051). Repeat it
+        to listen on several. Default: tcp:5050.
         """
         self["port"].append(endpoint_description(value))
 

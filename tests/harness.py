@@ -23,6 +23,7 @@ from twisted.scripts.twistd import ServerOptions
 from chat.factory import ChatFactory
 from chat.limits import Limits
 from chat.protocol import ChatProtocol
+from chat.proxied import ProxiedFactory
 from chat.room import Room
 from chat.tap import Options
 
@@ -75,8 +76,9 @@ class Client:
     @property
     def chat_protocol(self) -> ChatProtocol:
         """The protocol of a connection the server took in (not refused)."""
-        assert isinstance(self.protocol, ChatProtocol), self.protocol
-        return self.protocol
+        protocol = getattr(self.protocol, "wrappedProtocol", self.protocol)  # through PROXY
+        assert isinstance(protocol, ChatProtocol), protocol
+        return protocol
 
     @property
     def producer(self) -> IPushProducer:
@@ -125,6 +127,25 @@ class Harness:
         self.room = Room(self.clock, self.limits.history)
         self.factory = ChatFactory(self.room, self.limits, self.clock)
         self._next_port = 40000
+        self.proxied = ProxiedFactory(self.factory)
+
+    def connect_proxied(
+        self, header: bytes | None = None, transport: StringTransport | None = None
+    ) -> Client:
+        """
+        A new connection to a ``haproxy:`` port from the balancer at
+        10.0.0.1, over ``transport`` if given, which sends ``header`` first
+        (if any).
+        """
+        self._next_port += 1
+        balancer = IPv4Address("TCP", "10.0.0.1", self._next_port)
+        protocol = self.proxied.buildProtocol(balancer)
+        if transport is None:
+            transport = StringTransport(peerAddress=balancer)
+        protocol.makeConnection(transport)
+        if header is not None:
+            protocol.dataReceived(header)
+        return Client(protocol, transport, self.room)
 
     def connect(self, host: str | None = None) -> Client:
         """A new connection, from ``host`` or else from an address of its own."""

@@ -498,10 +498,10 @@ def test_json_log() -> None:
         process.stderr.close()
 
 
-def environment_file() -> dict[str, str]:
-    """etc/chatroom.env as systemd reads it: KEY=VALUE lines, # comments."""
+def environment_file(name: str = "chatroom.env") -> dict[str, str]:
+    """A file of etc/ as systemd's EnvironmentFile= reads it: KEY=VALUE lines, # comments."""
     values = {}
-    for line in (ROOT / "etc" / "chatroom.env").read_text().splitlines():
+    for line in (ROOT / "etc" / name).read_text().splitlines():
         if line.strip() and not line.lstrip().startswith("#"):
             key, _, value = line.partition("=")
             values[key.strip()] = value.strip()
@@ -547,8 +547,31 @@ def test_environment_file_options() -> None:
     assert logger and callable(namedAny(logger[1]))
 
 
+def hardening(unit: str) -> list[str]:
+    """The settings of a unit file from its user on: what it may do."""
+    text = (ROOT / "etc" / unit).read_text()
+    section = text.split("DynamicUser=yes", 1)[1].split("[Install]", 1)[0]
+    return [line for line in section.splitlines() if line and not line.startswith("#")]
+
+
+def test_template_unit() -> None:
+    """chatroom@PORT.service: twistd on haproxy:tcp:PORT on loopback, as hardened as the other."""
+    unit = (ROOT / "etc" / "chatroom@.service").read_text()
+    (command,) = re.findall(r"^ExecStart=(.*)$", unit, re.MULTILINE)
+    values = {**environment_file("chatroom-proxied.env"), "INSTANCE_OPTIONS": ""}
+    command = re.sub(r"\$(\w+)", lambda m: values[m[1]], command.replace("%i", "5051"))
+    argv = command.split()
+    assert argv[0] == "/opt/chatroom/bin/twistd"
+    options = ServerOptions()
+    options.parseOptions(argv[1:])
+    assert options["nodaemon"]
+    assert options.subOptions["port"] == ["haproxy:tcp:5051:interface=127.0.0.1"]
+    assert "--port" not in values["CHATROOM_OPTIONS"]
+    assert hardening("chatroom@.service") == ["User=chatroom", *hardening("chatroom.service")]
+
+
 def test_units_verify(tmp_path: Path) -> None:
-    """systemd-analyze verify finds nothing wrong in etc/chatroom.service and .socket."""
+    """systemd-analyze verify finds nothing wrong in chatroom.service, .socket and @.service."""
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         print("skipped: systemd-analyze is not installed (apt-get install systemd)")
@@ -559,16 +582,24 @@ def test_units_verify(tmp_path: Path) -> None:
     (tmp_path / "chatroom.service").write_text(
         service.replace("/opt/chatroom/bin/twistd", shlex.quote(sys.executable))
     )
+    # The template, as one of its instances: the %i in ExecStart filled in.
+    template = (ROOT / "etc" / "chatroom@.service").read_text()
+    assert "ExecStart=/opt/chatroom/bin/twistd " in template
+    (tmp_path / "chatroom@5051.service").write_text(
+        template.replace("/opt/chatroom/bin/twistd", shlex.quote(sys.executable))
+    )
     shutil.copy(ROOT / "etc" / "chatroom.socket", tmp_path)
     result = subprocess.run(
-        [analyze, "verify", "./chatroom.service", "./chatroom.socket"],
+        [analyze, "verify", "./chatroom.service", "./chatroom.socket", "./chatroom@5051.service"],
         capture_output=True,
         text=True,
         timeout=WAIT * 3,
         cwd=tmp_path,
     )
     complaints = [
-        line for line in (result.stdout + result.stderr).splitlines() if "chatroom." in line
+        line
+        for line in (result.stdout + result.stderr).splitlines()
+        if "chatroom." in line or "chatroom@" in line
     ]
     assert result.returncode == 0, result.stdout + result.stderr
     assert complaints == []

@@ -65,6 +65,7 @@ class CollectorTests(SynchronousTestCase):
                 "connect_rate",
                 "idle_timeout",
                 "max_per_ip",
+                "no_proxy_header",
                 "registration_timeout",
                 "server_full",
                 "slow_reader",

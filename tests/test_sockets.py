@@ -152,6 +152,8 @@ def test_backlog_told_by_half_a_small_queue() -> None:
         ("tcp:5050:backlog=10", "tcp:5050:backlog=10"),
         ("tcp:5050:interface=127.0.0.1:backlog=4096", "tcp:5050:interface=127.0.0.1:backlog=4096"),
         ("systemd:domain=INET:index=0", "systemd:domain=INET:index=0"),
+        ("haproxy:tcp:5051", "haproxy:tcp:5051:backlog=1024"),
+        ("haproxy:tcp:5051:backlog=10", "haproxy:tcp:5051:backlog=10"),
     ],
 )
 def test_backlog(description: str, listened: str) -> None:

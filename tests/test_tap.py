@@ -50,6 +50,7 @@ class PortOptionTests(SynchronousTestCase):
             "unix:/run/chatroom.sock",
             "systemd:domain=INET:index=0",
             "ssl:5443:privateKey=/nonexistent/key.pem",
+            "haproxy:tcp:5051:interface=127.0.0.1",
         ]
         arguments = [a for d in descriptions for a in ("--port", d)]
         self.assertEqual(parse(*arguments)["port"], descriptions)
