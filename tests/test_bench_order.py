@@ -36,13 +36,13 @@ class ParseTests(SynchronousTestCase):
         """Message lines give their numbers; join lines and other text give none."""
         out = new_ids()
         parse_ids(
-            [
-                b"s0: 123456 7 xxxx\r",
-                b"s1 has joined the chatroom!\r",
-                b"s1: 123457 8\r",
-                b"bob: hello there\r",
-                b"s1: 123458 99999999999 x\r",
-            ],
+            b"s0: 123456 7 xxxx\r\n"
+            b"s1 has joined the chatroom!\r\n"
+            b"s1: 123457 8\r\n"
+            b"bob: hello there\r\n"
+            b"bob: 12 apples\r\n"
+            b"s1: 123458 99999999999 x\r\n"
+            b"s0: 123459 9x\r\n",
             out,
         )
         self.assertEqual(list(out), [7, 8])

@@ -99,12 +99,13 @@ class BenchClient(Protocol):
             self.received += count
             self.crc = zlib.crc32(data, self.crc)
         if self.sampling or self.ids is not None:
-            lines = (self.partial + data).split(b"\n")
-            self.partial = lines.pop()
+            block = self.partial + data
+            end = block.rfind(b"\n") + 1
+            self.partial, complete = block[end:], block[:end]
             if self.sampling and len(tally.latencies) < MAX_SAMPLES:
-                parse_latencies(lines, self.now_ns(), tally.latencies)
+                parse_latencies(complete.split(b"\n"), self.now_ns(), tally.latencies)
             if self.ids is not None:
-                parse_ids(lines, self.ids)
+                parse_ids(complete, self.ids)
 
     def _register(self, data: bytes) -> None:
         """Line by line until the online list: only a handful of lines."""

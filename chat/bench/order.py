@@ -27,6 +27,7 @@ the recorded few; the check itself is O(lines) per recorded client.
 
 from __future__ import annotations
 
+import re
 from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,18 +41,14 @@ def new_ids() -> array[int]:
     return array("I")
 
 
-def parse_ids(lines: Sequence[bytes], out: array[int]) -> None:
-    """Append the number of each ``NAME: TIMESTAMP ID …`` line to ``out``."""
-    for line in lines:
-        start = line.find(b": ")
-        if start < 0:
-            continue
-        fields = line[start + 2 :].rstrip(b"\r").split(b" ", 2)
-        if len(fields) < 2:
-            continue
-        stamp, ident = fields[0], fields[1]
-        if stamp.isdigit() and ident.isdigit() and len(ident) <= 9:
-            out.append(int(ident))
+# The number of a ``NAME: TIMESTAMP ID …`` line; one regex over a whole read
+# costs a fraction of splitting it into lines.
+MESSAGE_ID = re.compile(rb"^[^:\r\n]*: \d+ (\d{1,9})\b", re.MULTILINE)
+
+
+def parse_ids(complete: bytes, out: array[int]) -> None:
+    """Append the number of each ``NAME: TIMESTAMP ID …`` line of ``complete`` to ``out``."""
+    out.extend(map(int, MESSAGE_ID.findall(complete)))
 
 
 @dataclass(frozen=True)

@@ -105,11 +105,11 @@ async def send(reactor: Any, run: Run) -> tuple[LoadFigures, Outcome]:
         await wait_until(
             reactor, lambda: run.tally.lines - run.baseline >= expected, options.drain, 0.02
         )
-    order = None
-    if options.check_order:
-        order = stop_checking(clients, senders, run.pacer)
     load_seconds = reactor.seconds() - load_start
     cpu = cpu_share(cpu_start, load_seconds)
+    order = None
+    if options.check_order:  # after the timing: the check is not the load
+        order = stop_checking(clients, senders, run.pacer)
     received = run.tally.lines - run.baseline
     still = still_connected(clients)
     loss = max(0.0, 1 - received / expected) if expected else 0.0
