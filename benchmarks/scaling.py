@@ -133,6 +133,15 @@ class Deployment:
         self.directory = tempfile.TemporaryDirectory(prefix="chatroom-scaling-")
 
     async def __aenter__(self) -> list[str]:
+        try:
+            await self.start_all()
+        except BaseException:
+            await self.__aexit__()
+            raise
+        return self.endpoints
+
+    async def start_all(self) -> None:
+        """Redis first, if any, then the daemons on it."""
         url = None
         if self.redis:
             path = Path(self.directory.name)
@@ -144,7 +153,6 @@ class Deployment:
             endpoint = f"tcp:host=127.0.0.1:port={port}"
             await self.start(daemon_command(port, url), endpoint)
             self.endpoints.append(endpoint)
-        return self.endpoints
 
     async def start(self, command: list[str], endpoint: str) -> None:
         server = Server(self.reactor, command, endpoint)
