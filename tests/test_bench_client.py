@@ -1,9 +1,11 @@
 """
 The benchmark's client protocol (chat/bench/client.py) over StringTransport:
-registration, counting and sampling.
+registration, counting, sampling and the order check's records.
 """
 
 from __future__ import annotations
+
+import zlib
 
 from twisted.internet.error import ConnectionDone
 from twisted.python.failure import Failure
@@ -11,6 +13,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from chat.bench.client import RegistrationError
 from chat.bench.measure import Tally
+from chat.bench.order import new_ids
 from tests.benchclients import WELCOME, FakeNow, connected_client, registered_client
 
 
@@ -102,6 +105,25 @@ class CountingTests(SynchronousTestCase):
         client.dataReceived(b"0004: 1500 x\r\n")
         self.assertEqual(tally.latencies, [100, 500])
         self.assertEqual(tally.lines, 3)
+
+    def test_checking_counts_and_hashes(self) -> None:
+        """A checking client counts and hashes what it reads, however the reads are cut."""
+        client, _ = registered_client()
+        client.checking = True
+        client.dataReceived(b"b00002: 900 3 x\r\nb000")
+        client.dataReceived(b"03: 901 4 x\r\n")
+        self.assertEqual(client.received, 2)
+        self.assertEqual(client.crc, zlib.crc32(b"b00002: 900 3 x\r\nb00003: 901 4 x\r\n"))
+        self.assertIsNone(client.ids)
+
+    def test_recording_client(self) -> None:
+        """A recording client keeps the numbers of the messages it reads, in order."""
+        client, _ = registered_client()
+        client.ids = new_ids()
+        client.dataReceived(b"b00002: 900 3 x\r\nb00004 has joined the chatroom!\r\nb0")
+        client.dataReceived(b"0003: 901 1 x\r\n")
+        self.assertEqual(list(client.ids), [3, 1])
+        self.assertEqual(client.tally.latencies, [])
 
     def test_quit(self) -> None:
         """Quitting sends the /quit command with an LF."""

@@ -16,15 +16,15 @@ from tests.benchclients import registered_client
 
 class MessageTests(SynchronousTestCase):
     def test_make_message_size(self) -> None:
-        """A message is exactly msg-size bytes before its LF and starts with the time."""
-        message = make_message(123456789, 64)
+        """A message is exactly msg-size bytes before its LF: the time, its number, padding."""
+        message = make_message(123456789, 42, 64)
         self.assertEqual(len(message), 65)
-        self.assertTrue(message.startswith(b"123456789 x"))
+        self.assertTrue(message.startswith(b"123456789 42 x"))
         self.assertTrue(message.endswith(b"x\n"))
 
     def test_make_message_too_small(self) -> None:
-        """A size smaller than the timestamp still carries the whole timestamp."""
-        self.assertEqual(make_message(123456789, 4), b"123456789\n")
+        """A size smaller than the timestamp still carries the whole timestamp and number."""
+        self.assertEqual(make_message(123456789, 7, 4), b"123456789 7\n")
 
 
 class PacerTests(SynchronousTestCase):
@@ -52,6 +52,8 @@ class PacerTests(SynchronousTestCase):
         self.assertTrue(all(len(line) == 32 for x in lines for line in x))
         first = int(lines[0][0].split()[0])
         self.assertTrue(100_000_000 <= first <= 110_000_000, first)
+        numbers = [[int(line.split()[1]) for line in x] for x in lines]
+        self.assertEqual(numbers, [[0, 2, 4, 6, 8], [1, 3, 5, 7, 9]])
 
     def test_open_loop_catches_up(self) -> None:
         """A late tick writes every message due by then instead of dropping them."""
@@ -75,3 +77,4 @@ class PacerTests(SynchronousTestCase):
         pacer.start()
         self.clock.pump([0.1] * 11)
         self.assertEqual((pacer.scheduled, pacer.sent), (10, 5))
+        self.assertEqual(pacer.skipped, [1, 3, 5, 7, 9])

@@ -47,6 +47,16 @@ class ReportTests(SynchronousTestCase):
         self.assertIn("verdict     held", text)
         self.assertNotIn("warning", text)
 
+    def test_order_row(self) -> None:
+        """With the order check, the summary gives its verdict and counts."""
+        checked = self.result(
+            order="ok", lost=0, duplicated=2, echoed=0, order_clients=10, order_recorded=3
+        )
+        text = format_summary(checked)
+        row = "order       ok; lost 0, duplicated 2, echoed 0 (10 clients, 3 recorded)"
+        self.assertIn(row, text)
+        self.assertNotIn("order", format_summary(self.result()))
+
     def test_bottleneck_warning(self) -> None:
         """A busy benchmark says it may be the bottleneck."""
         text = format_summary(self.result(bench_bottleneck=True, cpu_percent=97.0, held=False))

@@ -5,8 +5,11 @@ the same keys, in the same order, as the object scripts have always read.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from twisted.trial.unittest import SynchronousTestCase
 
+from chat.bench.order import OrderFigures
 from chat.bench.result import (
     BenchResult,
     IdleFigures,
@@ -85,6 +88,21 @@ class JsonTests(SynchronousTestCase):
         self.assertEqual(data["mode"], "load")
         self.assertEqual(
             list(data["latency_ms"]), ["samples", "receivers", "p50", "p90", "p99", "max"]
+        )
+        self.assertEqual(BenchResult.from_json(data), result)
+
+    def test_order_keys(self) -> None:
+        """With the order check, its keys follow the latency and read back equal."""
+        plain = load_result(Latency.of([1_000_000], 1))
+        order = OrderFigures(10, 4, "ok", 0, 0, 0)
+        assert isinstance(plain.figures, LoadFigures), "a load result"
+        result = replace(plain, figures=replace(plain.figures, order=order))
+        data = result.to_json()
+        keys = list(data)
+        start = keys.index("latency_ms") + 1
+        self.assertEqual(
+            keys[start : start + 6],
+            ["order", "lost", "duplicated", "echoed", "order_clients", "order_recorded"],
         )
         self.assertEqual(BenchResult.from_json(data), result)
 

@@ -24,7 +24,7 @@ class OneAddressTests(SynchronousTestCase):
         clock = Clock()
         server = OneHostServer(2, refusal)
         options = parse_arguments(["--clients", "5", "--quit-timeout", "1"])
-        running = Deferred.fromCoroutine(bench(clock, Run(options), server))
+        running = Deferred.fromCoroutine(bench(clock, Run(options), [server]))
         clock.pump([0.1] * 20)
         stopped = self.failureResultOf(running, SystemExit).value
         assert isinstance(stopped, SystemExit)
@@ -57,7 +57,7 @@ class OpenFilesTests(SynchronousTestCase):
         options = parse_arguments(
             ["--clients", "2", "--duration", "0", "--drain", "0", "--quit-timeout", "1"]
         )
-        running = Deferred.fromCoroutine(bench(clock, Run(options), OneHostServer(2, "")))
+        running = Deferred.fromCoroutine(bench(clock, Run(options), [OneHostServer(2, "")]))
         clock.pump([0.1] * 20)
         result = self.successResultOf(running)
         current, _ = resource.getrlimit(resource.RLIMIT_NOFILE)

@@ -15,6 +15,7 @@ One module per job:
 - ``client``: the load protocol, one simulated user on one connection;
 - ``pacing``: the open-loop send schedule and the message format;
 - ``measure``: line counts, latency samples, CPU and memory readings;
+- ``order``: the one-order check (``--check-order``);
 - ``result``: the typed result and its JSON form;
 - ``runner``: one run, phase by phase (connect, settle, send or hold, quit);
 - ``report``: the plain-text summary and the progress line;

@@ -4,13 +4,18 @@ The load protocol: one simulated user on one connection.
 It answers the name prompt, waits for its ``online (N)`` line (N says how
 many join lines will follow, which the run waits for and subtracts before
 sending starts), and from then on only counts the lines it reads; a
-sampling client also parses their timestamps (``chat.bench.measure``).
+sampling client also parses their timestamps (``chat.bench.measure``). With
+``--check-order`` it also keeps its own count and a CRC of what it reads
+while the run sends, and a recording client the messages' numbers
+(``chat.bench.order``).
 """
 
 from __future__ import annotations
 
 import re
 import time
+import zlib
+from array import array
 from collections.abc import Callable
 
 from twisted.internet.defer import Deferred
@@ -19,6 +24,7 @@ from twisted.internet.protocol import Protocol, connectionDone
 from twisted.python.failure import Failure
 
 from chat.bench.measure import MAX_SAMPLES, Tally, parse_latencies
+from chat.bench.order import parse_ids
 
 PROMPT = b"Please enter your name:"
 ONLINE = re.compile(rb"^online \((\d+)\)")
@@ -39,15 +45,20 @@ class BenchClient(Protocol):
 
     __slots__ = (
         "buffer",
+        "checking",
         "closed",
+        "crc",
+        "ids",
         "name",
         "now_ns",
         "online",
         "partial",
+        "received",
         "registered",
         "registering",
         "sampling",
         "tally",
+        "via",
     )
     # Connected by a stream client endpoint: the transports of TCP, TLS and
     # UNIX sockets all provide ITCPTransport, abortConnection included (the
@@ -59,14 +70,20 @@ class BenchClient(Protocol):
         name: str,
         tally: Tally,
         now_ns: Callable[[], int] = time.monotonic_ns,
+        via: int = 0,
     ) -> None:
         self.name = name
         self.tally = tally
+        self.via = via  # which of the run's endpoints it connected to
         self.now_ns = now_ns
         self.buffer = b""
         self.partial = b""
         self.registering = True
         self.sampling = False
+        self.checking = False
+        self.received = 0
+        self.crc = 0
+        self.ids: array[int] | None = None
         self.online = 0
         self.registered: Deferred[int] = Deferred()
         self.closed: Deferred[None] = Deferred()
@@ -76,12 +93,19 @@ class BenchClient(Protocol):
             self._register(data)
             return
         tally = self.tally
-        tally.lines += data.count(b"\n")
-        if self.sampling:
-            lines = (self.partial + data).split(b"\n")
-            self.partial = lines.pop()
-            if len(tally.latencies) < MAX_SAMPLES:
-                parse_latencies(lines, self.now_ns(), tally.latencies)
+        count = data.count(b"\n")
+        tally.lines += count
+        if self.checking:
+            self.received += count
+            self.crc = zlib.crc32(data, self.crc)
+        if self.sampling or self.ids is not None:
+            block = self.partial + data
+            end = block.rfind(b"\n") + 1
+            self.partial, complete = block[end:], block[:end]
+            if self.sampling and len(tally.latencies) < MAX_SAMPLES:
+                parse_latencies(complete.split(b"\n"), self.now_ns(), tally.latencies)
+            if self.ids is not None:
+                parse_ids(complete, self.ids)
 
     def _register(self, data: bytes) -> None:
         """Line by line until the online list: only a handful of lines."""

@@ -1,7 +1,9 @@
 """
 The crowd of clients of one run: its state, connecting and registering
 every client (a bounded number at once, so the server's listen backlog
-never overflows), and sending them all away with ``/quit``.
+never overflows; client ``i`` through endpoint ``i`` modulo their number),
+choosing its senders (as evenly over the endpoints), and sending them all
+away with ``/quit``.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def wait_until(
     return result
 
 
-async def connect_all(reactor: Any, endpoint: IStreamClientEndpoint, run: Run) -> None:
+async def connect_all(reactor: Any, endpoints: Sequence[IStreamClientEndpoint], run: Run) -> None:
     """Connect and register every client, a bounded number at a time."""
     options = run.options
     semaphore = DeferredSemaphore(options.concurrency)
@@ -78,9 +80,10 @@ async def connect_all(reactor: Any, endpoint: IStreamClientEndpoint, run: Run) -
     async def one(index: int) -> None:
         if run.error is not None:
             return
-        client = BenchClient(f"{options.prefix}{index:05d}", run.tally)
+        via = index % len(endpoints)
+        client = BenchClient(f"{options.prefix}{index:05d}", run.tally, via=via)
         try:
-            connecting = connectProtocol(endpoint, client)
+            connecting = connectProtocol(endpoints[via], client)
             connecting.addTimeout(options.connect_timeout, reactor)
             await connecting
             registering = client.registered
@@ -103,6 +106,20 @@ async def connect_all(reactor: Any, endpoint: IStreamClientEndpoint, run: Run) -
         [semaphore.run(job, index) for index in range(options.clients)],
         consumeErrors=True,
     )
+
+
+def pick_senders(clients: Sequence[BenchClient], count: int) -> list[BenchClient]:
+    """The first ``count`` clients, taken in turn from each endpoint's."""
+    queues: dict[int, list[BenchClient]] = {}
+    for client in clients:
+        queues.setdefault(client.via, []).append(client)
+    turns = [queues[via] for via in sorted(queues)]
+    picked: list[BenchClient] = []
+    depth = 0
+    while len(picked) < count and any(depth < len(queue) for queue in turns):
+        picked += [queue[depth] for queue in turns if depth < len(queue)]
+        depth += 1
+    return picked[:count]
 
 
 async def quit_all(reactor: Any, clients: Sequence[BenchClient], timeout: float) -> None:

@@ -6,6 +6,7 @@ import argparse
 import re
 from collections.abc import Sequence
 
+DEFAULT_ENDPOINT = "tcp:host=127.0.0.1:port=5050"
 NAME_PREFIX = re.compile(r"^[A-Za-z0-9_.-]{1,27}$")
 
 
@@ -38,8 +39,12 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     add = parser.add_argument
     add(
         "--connect",
-        default="tcp:host=127.0.0.1:port=5050",
-        help="client endpoint description (default: %(default)s)",
+        action="append",
+        metavar="ENDPOINT",
+        help=(
+            f"client endpoint description (default: {DEFAULT_ENDPOINT}); give it"
+            " again for more daemons: clients and senders go round-robin over them"
+        ),
     )
     add("--clients", type=positive_int, default=50, help="clients to connect")
     add("--senders", type=int, default=10, help="clients that send")
@@ -70,6 +75,11 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     )
     add("--pid", type=positive_int, help="server process id, for its memory use")
     add("--json", action="store_true", help="print one JSON object")
+    add(
+        "--check-order",
+        action="store_true",
+        help="check that every client got every line, once, in one order",
+    )
     add("--prefix", type=name_prefix, default="b", help="client name prefix")
     add(
         "--concurrency",
@@ -102,6 +112,7 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
         help="lines per second parsed for latency",
     )
     options = parser.parse_args(argv)
+    options.connect = options.connect or [DEFAULT_ENDPOINT]
     if options.idle:
         options.clients = options.idle
     if options.senders < 0:

@@ -4,10 +4,13 @@ Pacing: the open-loop send schedule.
 Sending is open-loop: a timer works out how many messages are due by now
 and writes them, whatever the server has delivered so far.
 
-Each message is ``MONOTONIC_NS PADDING``, ``--msg-size`` bytes in all, where
-``MONOTONIC_NS`` is ``time.monotonic_ns()`` when it was written. On Linux
-CLOCK_MONOTONIC is one clock for every process, so a receiver subtracts it
-from its own ``monotonic_ns()`` to get the latency through the server.
+Each message is ``MONOTONIC_NS ID PADDING``, ``--msg-size`` bytes in all,
+where ``MONOTONIC_NS`` is ``time.monotonic_ns()`` when it was written. On
+Linux CLOCK_MONOTONIC is one clock for every process, so a receiver
+subtracts it from its own ``monotonic_ns()`` to get the latency through the
+server. ``ID`` numbers the run's messages from 0 in the order they are
+written; message ``ID`` comes from sender ``ID % senders`` and is that
+sender's message number ``ID // senders`` (``chat.bench.order``).
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ from twisted.internet.task import LoopingCall
 from chat.bench.client import BenchClient
 
 
-def make_message(timestamp_ns: int, size: int) -> bytes:
-    """One message line: the timestamp, a space, padding up to ``size`` bytes."""
-    stamp = b"%d" % timestamp_ns
+def make_message(timestamp_ns: int, ident: int, size: int) -> bytes:
+    """One message line: the timestamp, its number, padding up to ``size`` bytes."""
+    stamp = b"%d %d" % (timestamp_ns, ident)
     padding = size - len(stamp) - 1
     if padding <= 0:
         return stamp + b"\n"
@@ -57,6 +60,7 @@ class Pacer:
         self.scheduled = 0
         self.sent = 0
         self.max_lag = 0.0
+        self.skipped: list[int] = []  # numbers not sent: their sender was gone
         self.started = 0.0
         self.done: Deferred[None] = Deferred()
         self._loop = LoopingCall(self._tick)
@@ -81,11 +85,14 @@ class Pacer:
         senders = self.senders
         count = len(senders)
         while self.scheduled < due:
-            sender = senders[self.scheduled % count]
+            ident = self.scheduled
+            sender = senders[ident % count]
             self.scheduled += 1
             if sender.connected:
-                sender.send_message(make_message(self.now_ns(), self.msg_size))
+                sender.send_message(make_message(self.now_ns(), ident, self.msg_size))
                 self.sent += 1
+            else:
+                self.skipped.append(ident)
         if elapsed >= self.duration:
             self._loop.stop()
             self.done.callback(None)

@@ -75,6 +75,16 @@ def format_summary(result: BenchResult) -> str:
             )
         else:
             rows.append(("latency", "no samples"))
+        order = figures.order
+        if order is not None:
+            rows.append(
+                (
+                    "order",
+                    f"{order.order}; lost {order.lost}, duplicated {order.duplicated},"
+                    f" echoed {order.echoed} ({order.clients} clients,"
+                    f" {order.recorded} recorded)",
+                )
+            )
         rows.append(("connected", f"{outcome.still_connected} at the end"))
     rows.append(("bench cpu", f"{outcome.cpu_percent:.0f} % of one core"))
     rows.append(("verdict", "held" if outcome.held else "NOT held"))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from chat.bench.measure import percentile
+from chat.bench.order import OrderFigures
 
 
 def _ms(nanoseconds: int) -> float:
@@ -78,10 +79,14 @@ class LoadFigures:
     deliveries_per_second: float
     loss: float
     latency_ms: Latency
+    order: OrderFigures | None = None  # with --check-order
 
     def to_json(self) -> dict[str, Any]:
         out = {field.name: getattr(self, field.name) for field in fields(self)}
         out["latency_ms"] = self.latency_ms.to_json()
+        del out["order"]
+        if self.order is not None:
+            out.update(self.order.to_json())
         return out
 
     @classmethod
@@ -99,6 +104,7 @@ class LoadFigures:
             deliveries_per_second=float(data["deliveries_per_second"]),
             loss=float(data["loss"]),
             latency_ms=Latency.from_json(data["latency_ms"]),
+            order=OrderFigures.from_json(data) if "order" in data else None,
         )
 
 

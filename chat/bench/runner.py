@@ -3,21 +3,26 @@ One run, phase by phase: connect and register every client, wait for the
 join lines of the registration storm to arrive (each client's ``online
 (N)`` line says how many will follow; they are subtracted so that what is
 counted afterwards are the messages), then send (or, with ``--idle``, hold),
-then ``/quit`` everywhere. The soft open-files limit is raised first.
+then ``/quit`` everywhere. The soft open-files limit is raised first. With
+``--check-order``, what the clients read while the run sends is checked
+afterwards (``chat.bench.order``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from twisted.internet.endpoints import clientFromString
 from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.internet.task import deferLater
 
+from chat.bench.client import BenchClient
 from chat.bench.crowd import (
     ADDRESS_ADVICE,
     Run,
     connect_all,
+    pick_senders,
     quit_all,
     still_connected,
     wait_until,
@@ -29,6 +34,7 @@ from chat.bench.measure import (
     read_rss_kib,
     sampler_count,
 )
+from chat.bench.order import OrderFigures, Stream, check_order, new_ids
 from chat.bench.pacing import Pacer
 from chat.bench.result import (
     BenchResult,
@@ -77,10 +83,12 @@ async def send(reactor: Any, run: Run) -> tuple[LoadFigures, Outcome]:
     options = run.options
     clients = run.clients
     registered = len(clients)
-    senders = clients[: min(options.senders, registered)]
+    senders = pick_senders(clients, options.senders)
     samplers = pick_spread(clients, sampler_count(options.rate, registered, options.sample_budget))
     for client in samplers:
         client.sampling = True
+    if options.check_order:
+        start_checking(clients, [*senders, *samplers])
     run.baseline = run.tally.lines
     run.phase = "send"
     load_start = reactor.seconds()
@@ -99,6 +107,9 @@ async def send(reactor: Any, run: Run) -> tuple[LoadFigures, Outcome]:
         )
     load_seconds = reactor.seconds() - load_start
     cpu = cpu_share(cpu_start, load_seconds)
+    order = None
+    if options.check_order:  # after the timing: the check is not the load
+        order = stop_checking(clients, senders, run.pacer)
     received = run.tally.lines - run.baseline
     still = still_connected(clients)
     loss = max(0.0, 1 - received / expected) if expected else 0.0
@@ -116,6 +127,7 @@ async def send(reactor: Any, run: Run) -> tuple[LoadFigures, Outcome]:
         deliveries_per_second=round(received / load_seconds, 1) if load_seconds > 0 else 0.0,
         loss=round(loss, 6),
         latency_ms=Latency.of(latencies, len(samplers)),
+        order=order,
     )
     p99_ok = bool(latencies) and percentile(latencies, 0.99) < HELD_P99_NS
     held = (
@@ -127,8 +139,36 @@ async def send(reactor: Any, run: Run) -> tuple[LoadFigures, Outcome]:
     return figures, Outcome(still, round(cpu * 100, 1), cpu >= BUSY_CPU, held)
 
 
+def start_checking(clients: Sequence[BenchClient], recorders: Sequence[BenchClient]) -> None:
+    """Every client counts and hashes what it reads; ``recorders`` and the
+    first client of each endpoint also record the messages' numbers."""
+    firsts: dict[int, BenchClient] = {}
+    for client in clients:
+        firsts.setdefault(client.via, client)
+        client.checking = True
+    for client in [*recorders, *firsts.values()]:
+        client.ids = new_ids()
+
+
+def stop_checking(
+    clients: Sequence[BenchClient], senders: Sequence[BenchClient], pacer: Pacer | None
+) -> OrderFigures:
+    """Stop counting, and check what the clients still connected read."""
+    number = {client: index for index, client in enumerate(senders)}
+    streams = []
+    for client in clients:
+        client.checking = False
+        if client.connected:
+            own = number.get(client)
+            streams.append(Stream(client.name, own, client.received, client.crc, client.ids))
+        client.ids = None
+    scheduled = pacer.scheduled if pacer else 0
+    skipped = pacer.skipped if pacer else []
+    return check_order(streams, scheduled, skipped, [c.name for c in senders])
+
+
 async def bench(
-    reactor: Any, run: Run, endpoint: IStreamClientEndpoint | None = None
+    reactor: Any, run: Run, endpoints: Sequence[IStreamClientEndpoint] | None = None
 ) -> BenchResult:
     """
     Run one benchmark and return its result; stop with one line of advice
@@ -136,12 +176,12 @@ async def bench(
     """
     options = run.options
     nofile = raise_open_files_limit()
-    if endpoint is None:
-        endpoint = clientFromString(reactor, options.connect)
+    if endpoints is None:
+        endpoints = [clientFromString(reactor, each) for each in options.connect]
     rss_before = read_rss_kib(options.pid) if options.pid else None
     wall_start = reactor.seconds()
     cpu_start = cpu_seconds()
-    await connect_all(reactor, endpoint, run)
+    await connect_all(reactor, endpoints, run)
     if run.refused is not None:
         await quit_all(reactor, run.clients, options.quit_timeout)
         raise SystemExit(ADDRESS_ADVICE.format(line=run.refused))
@@ -163,7 +203,7 @@ async def bench(
     run.phase = "quit"
     await quit_all(reactor, clients, options.quit_timeout)
     return BenchResult(
-        endpoint=options.connect,
+        endpoint=" ".join(options.connect),
         clients=options.clients,
         connected=len(clients),
         connect_seconds=round(connect_seconds, 3),
