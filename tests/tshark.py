@@ -24,8 +24,6 @@ from tests.wire import ROOT, WAIT, TimedOut
 DISSECTOR = ROOT / "etc" / "wireshark" / "chatroom.lua"
 TSHARK = shutil.which("tshark")
 DUMPCAP = shutil.which("dumpcap")
-# Fields every dissected line may carry, as the tests compare them.
-FIELDS = ("direction", "kind", "sender", "target", "command", "text", "time", "line", "unframed")
 
 
 def tshark(*arguments: str) -> str:
@@ -51,8 +49,9 @@ def _records(layer: Any) -> list[dict[str, str]]:
 
 def dissect(capture: Path, *options: str) -> list[dict[str, str]]:
     """
-    Every chatroom line in ``capture``, in order: its fields (short names,
-    see ``FIELDS``) and ``frame`` (the frame it is shown in) and ``stream``.
+    Every chatroom item in ``capture``, in order (a line, or telnet commands
+    alone): its fields without ``chatroom.`` (``kind``, ``text``…), ``frame``
+    (the frame it is shown in) and ``stream``.
     """
     packets = json.loads(
         tshark(
@@ -71,8 +70,6 @@ def dissect(capture: Path, *options: str) -> list[dict[str, str]]:
     for packet in packets:
         layers = packet["_source"]["layers"]
         for record in _records(layers.get("chatroom", [])):
-            if "chatroom.telnet" in record:
-                continue
             line = {k.removeprefix("chatroom."): v for k, v in record.items()}
             line["frame"] = _first(layers["frame"]["frame.number"])
             line["stream"] = _first(layers["tcp"]["tcp.stream"])

@@ -35,8 +35,6 @@ f.telnet = ProtoField.bytes("chatroom.telnet", "Telnet commands")
 
 chatroom.prefs.tcp_port = Pref.uint("TCP port", 5050, "The chatroom server's TCP port")
 
-local tcp_stream = Field.new("tcp.stream")
-
 local IAC, SB, SE, CR, LF, NUL = 255, 250, 240, 13, 10, 0
 
 -- The server's fixed lines (chat/lines.py).
@@ -48,10 +46,12 @@ local HELP_LAST = "a line that starts with // sends a message that starts with /
 -- A user's name never holds a space or a colon (docs/protocol.md §2).
 local NAME = "([^%s:]+)"
 
--- Per TCP stream: what the dissection so far knows. Every call first saves
--- a copy of it under the frame and tvb it dissects, and a later dissection
--- of that frame (the GUI, tshark -2) starts from that copy, so the tree is
--- the same every time.
+-- Per connection, by its two addresses and ports (tcp.stream is no help:
+-- tshark -2 and the GUI first read a file without building trees, so no
+-- field can be read then): what the dissection so far knows. Every call
+-- first saves a copy of it under the frame and tvb it dissects, and a later
+-- dissection of that frame (the GUI, tshark -2) starts from that copy, so
+-- the tree is the same every time.
 local streams = {}
 local saved = {}
 
@@ -64,6 +64,13 @@ local function copy(state)
     local c = {}
     for k, v in pairs(state) do c[k] = v end
     return c
+end
+
+-- A line's text as the server reads it (docs/protocol.md §1): control
+-- characters (C0 but TAB, DEL, C1) removed, TAB a space. None of them can
+-- reach a terminal that shows tshark's output either.
+local function clean(s)
+    return (s:gsub("[\0-\8\11-\31\127]", ""):gsub("\194[\128-\159]", ""):gsub("\t", " "))
 end
 
 local function trim(s)
@@ -222,7 +229,7 @@ local function split(s, state, to_server)
                 pos = run_end
             end
         end
-        local data = table.concat(parts)
+        local data = clean(table.concat(parts))
         if ended then
             lines[#lines + 1] = { first = start, last = pos - 1, data = data }
         elseif data == "" then
@@ -258,7 +265,11 @@ local function server_port(pinfo)
 end
 
 function chatroom.dissector(tvb, pinfo, tree)
-    local stream = tostring(tcp_stream() and tcp_stream().value or 0)
+    local to_server = pinfo.src_port ~= server_port(pinfo)
+    local direction = to_server and "to_server" or "to_client"
+    local source = tostring(pinfo.src) .. "/" .. pinfo.src_port
+    local destination = tostring(pinfo.dst) .. "/" .. pinfo.dst_port
+    local stream = to_server and (source .. " " .. destination) or (destination .. " " .. source)
     local key = table.concat({ pinfo.number, tvb:offset(), tvb:len() }, ":")
     local state
     if saved[key] then
@@ -268,15 +279,16 @@ function chatroom.dissector(tvb, pinfo, tree)
         state = streams[stream]
         saved[key] = copy(state)
     end
-    local to_server = pinfo.src_port ~= server_port(pinfo)
-    local direction = to_server and "to_server" or "to_client"
     local lines, rest = split(tvb:raw(0, tvb:len()), state, to_server)
     pinfo.cols.protocol = "CHATROOM"
     local shown = tonumber(pinfo.private.chatroom_lines or "0")
     for _, l in ipairs(lines) do
         local range = tvb(l.first - 1, l.last - l.first + 1)
         if l.telnet then
-            tree:add(chatroom, range):add(f.telnet, range)
+            local item = tree:add(chatroom, range)
+            item:append_text(", " .. direction .. ", telnet commands")
+            item:add(f.direction, range, direction):set_generated()
+            item:add(f.telnet, range)
         else
             local r = { line = l.data, unframed = l.unframed }
             if to_server then client_line(state, l.data, r) else server_line(state, l.data, r) end
