@@ -16,10 +16,10 @@ from twisted.python.failure import Failure
 
 from chat import lines
 from chat.admission import Admission, RefusalLog, address_key
+from chat.engines.base import Engine
 from chat.limits import CLOSE_GRACE, Limits
 from chat.pressure import Pressure, turn_limit
 from chat.protocol import ChatProtocol
-from chat.room import Room
 from chat.sockets import ISocketTransport, describe_peer
 from chat.stats import DropReason, Stats
 
@@ -58,7 +58,7 @@ class ChatFactory(Factory):
 
     noisy = False
 
-    def __init__(self, room: Room, limits: Limits, clock: IReactorTime) -> None:
+    def __init__(self, room: Engine, limits: Limits, clock: IReactorTime) -> None:
         self.room = room
         self.limits = limits
         self.clock = clock

@@ -205,10 +205,11 @@ class Room:
         """Lines for one member, kept in order with what the room sends it."""
         self._queue(None, member, data)
 
-    def whisper(self, member: Member, target: Member, text: str) -> None:
-        """A private message, unless the target ignores the sender."""
+    def whisper(self, member: Member, target: Member, text: str) -> bool:
+        """A private message, unless the target ignores the sender (who can't tell)."""
         if not self.ignores.ignores(target, key_of(member)):
             self.tell(target, lines.encode(lines.private_from(name_of(member), text)))
+        return True
 
     def _unsort(self, member: Member) -> None:
         index = bisect_left(self._sorted, fold(name_of(member)), key=_order)
