@@ -8,6 +8,8 @@ goodbye to every client and tells when the last one has gone.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IAddress, IDelayedCall, IReactorTime
 from twisted.internet.protocol import Factory, Protocol, connectionDone
@@ -22,6 +24,9 @@ from chat.pressure import Pressure, turn_limit
 from chat.protocol import ChatProtocol
 from chat.sockets import ISocketTransport, describe_peer
 from chat.stats import DropReason, Stats
+
+if TYPE_CHECKING:
+    from prometheus_client.registry import Collector
 
 log = Logger()
 
@@ -73,6 +78,8 @@ class ChatFactory(Factory):
             turn_limit(limits.max_send_queue),
         )
         room.flushed = self.pressure.changed
+        # More for the metrics endpoint (prometheus_client collectors): the engine's.
+        self.collectors: list[Collector] = []
         self._all_closed: list[Deferred[None]] = []
 
     def buildProtocol(self, addr: IAddress | None) -> Protocol:

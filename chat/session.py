@@ -110,6 +110,16 @@ class Session:
         self._leave()
         self._connection.abort()
 
+    def name_lost(self, line: str) -> None:
+        """
+        The room took this client's name away (another daemon has it, see
+        docs/scaling.md): it is told why and chooses a name again.
+        """
+        self.name = self.key = None
+        self._cancel_timer()
+        self.deliver(lines.encode_all([line, lines.PROMPT]))
+        self._start_timer(self._server.limits.registration_timeout, self._registration_expired)
+
     def shut_down(self) -> None:
         """The server is stopping: tell the client, then close."""
         self._cancel_timer()

@@ -25,11 +25,16 @@ __all__ = ["Engine"]
 class Engine(Protocol):
     """One room, as every connection of a daemon sees it."""
 
-    # Who ignores whom among this daemon's members (``/ignore``).
-    ignores: Ignores[Member]
-    # Bytes queued for this daemon's members, and who is told once they went.
-    queued_bytes: int
+    # Who is told once the lines queued for this daemon's members went out.
     flushed: Callable[[], None]
+
+    @property
+    def ignores(self) -> Ignores[Member]:
+        """Who ignores whom among this daemon's members (``/ignore``)."""
+
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes queued for this daemon's members, for the next turn."""
 
     def __len__(self) -> int: ...
 

@@ -1,0 +1,386 @@
+"""
+The Redis engine: the room's calls (``chat.engines.base.Engine``) for one
+daemon of many on one Redis (docs/scaling.md).
+
+What members do is queued and sent once per reactor turn, as one script
+(``scripts.PUBLISH``) that claims names, keeps the history and publishes the
+batch: Redis carries one command per daemon per turn, whatever the number of
+users. Nothing reaches this daemon's members until it comes back from the
+channel (``chat.engines.redis.mirror``), so Redis's order is everyone's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, cast
+
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from chat import lines
+from chat.engines.redis import scripts
+from chat.engines.redis.address import RedisAddress
+from chat.engines.redis.collector import RedisCollector
+from chat.engines.redis.leases import Leases, LeaseTimes
+from chat.engines.redis.link import REPLY_TIMEOUT, Link
+from chat.engines.redis.mirror import Mirror, Remote
+from chat.engines.redis.stats import LinkStats
+from chat.engines.redis.sync import Sync
+from chat.ignores import Ignores
+from chat.names import NameRejected, NameTaken, name_key
+from chat.room import Member, Room, key_of, name_of
+
+log = Logger()
+DEFAULT_LEASES = LeaseTimes()
+
+
+class Local(Member, Protocol):
+    def name_lost(self, line: str) -> None:
+        """Another daemon holds this member's name now: it must choose another."""
+
+
+@dataclass(slots=True)
+class _Joining:
+    member: Member
+    name: str
+    done: Deferred[None] = field(default_factory=Deferred)
+    gave_up: bool = False
+
+
+# What to do with an event's outcome: its result ("" or why not), or that
+# the link failed under it.
+_Done = Callable[[str], None]
+_Failed = Callable[[], None]
+
+
+def _nothing(*_: object) -> None:
+    pass
+
+
+class RedisEngine:
+    """One room across daemons, for the sessions of this one."""
+
+    def __init__(
+        self,
+        clock: IReactorTime,
+        history: int,
+        address: RedisAddress,
+        prefix: str,
+        daemon: str,
+        leases: LeaseTimes = DEFAULT_LEASES,
+        reply_timeout: float = REPLY_TIMEOUT,
+    ) -> None:
+        self.room = Room(clock, 0)
+        self.daemon = daemon
+        self.keys = scripts.Keys(prefix)
+        self.stats = LinkStats()
+        self._clock = clock
+        self._cap = history
+        self.mirror = Mirror(self.room, daemon, history)
+        self.mirror.own_join = self._came_back
+        self.mirror.own_rename = self._renamed
+        self.mirror.own_lost = lambda member: self.link.cut()
+        self.link = Link(clock, address, self.keys.channel, self, reply_timeout)
+        self.leases = Leases(clock, self.link, self.keys, daemon, leases)
+        self.sync = Sync(self)
+        self.up = False
+        self._told_cut_off = False
+        self._outgoing: list[tuple[dict[str, str], _Done, _Failed]] = []
+        self._send_call: IDelayedCall | None = None
+        self._joining: dict[str, _Joining] = {}
+        self._renaming: dict[Member, Deferred[str]] = {}
+        # Told after every batch sent or received (tests wait on it).
+        self.changed: Callable[[], None] = lambda: None
+        self.in_flight = 0
+        self.last_published = 0
+
+    # The room as it is here: the calls that need no Redis.
+
+    @property
+    def ignores(self) -> Ignores[Member]:
+        return self.room.ignores
+
+    @property
+    def queued_bytes(self) -> int:
+        return self.room.queued_bytes
+
+    @property
+    def flushed(self) -> Callable[[], None]:
+        return self.room.flushed
+
+    @flushed.setter
+    def flushed(self, told: Callable[[], None]) -> None:
+        self.room.flushed = told
+
+    def __len__(self) -> int:
+        return len(self.room)
+
+    def names(self) -> list[str]:
+        return self.room.names()
+
+    def online_line(self) -> str:
+        return self.room.online_line()
+
+    def who_lines(self) -> list[str]:
+        return self.room.who_lines()
+
+    def history_lines(self) -> list[str]:
+        return [lines.history_entry(when, line) for when, line in self.mirror.history]
+
+    def find(self, name: str) -> Member | None:
+        return self.room.find(name)
+
+    def is_member(self, member: Member) -> bool:
+        return self.room.is_member(member)
+
+    def tell(self, member: Member, data: bytes) -> None:
+        self.room.tell(member, data)
+
+    def hand_over(self, member: Member) -> None:
+        self.room.hand_over(member)
+
+    def settle(self) -> None:
+        self.room.settle()
+
+    def flush(self) -> None:
+        self.room.flush()
+
+    def empty(self) -> None:
+        self.room.empty()
+
+    # What goes through Redis.
+
+    def join(self, member: Member, name: str) -> Deferred[None]:
+        key = name_key(name)
+        self._free(key, name)
+        joining = self._joining[key] = _Joining(member, name)
+        self._send({"o": "j", "k": key, "n": name}, self._join_done(key), self._join_failed(key))
+        return joining.done
+
+    def _free(self, key: str, name: str, member: Member | None = None) -> None:
+        """Refuse at once a name this daemon knows is taken, or any while cut off."""
+        if not self.up:
+            raise NameRejected(lines.NAME_CUT_OFF)
+        holder = self.room.holder(key)
+        if holder is not None and holder is not member:
+            raise NameTaken(name, name_of(holder))
+        if key in self._joining:
+            raise NameTaken(name, self._joining[key].name)
+
+    def _join_done(self, key: str) -> _Done:
+        def done(holder: str) -> None:
+            if holder:  # someone on another daemon has it
+                joining = self._joining.pop(key)
+                if not joining.gave_up:
+                    joining.done.errback(NameTaken(joining.name, holder))
+            # else: the member joins when its join line comes back (_came_back)
+
+        return done
+
+    def _join_failed(self, key: str) -> _Failed:
+        def failed() -> None:
+            joining = self._joining.pop(key, None)
+            if joining is not None and not joining.gave_up:
+                joining.done.errback(NameRejected(lines.NAME_CUT_OFF))
+
+        return failed
+
+    def _came_back(self, key: str, name: str) -> None:
+        joining = self._joining.pop(key, None)
+        if joining is None:
+            return  # a name claimed again after the link came back: in already
+        if joining.gave_up:
+            self._send({"o": "l", "k": key, "n": name}, _nothing, _nothing)
+            return
+        self.room.join(joining.member, name)
+        joining.done.callback(None)
+
+    def rename(self, member: Member, name: str) -> Deferred[str]:
+        key = name_key(name)
+        self._free(key, name, member)
+        if member in self._renaming:
+            raise NameRejected("wait for your last /nick to be done")
+        renaming = self._renaming[member] = Deferred()
+        event = {"o": "r", "k": key_of(member), "n": name_of(member), "k2": key, "n2": name}
+
+        def done(holder: str) -> None:
+            if holder and self._renaming.pop(member, None) is renaming:
+                renaming.errback(NameTaken(name, holder))
+
+        def failed() -> None:
+            if self._renaming.pop(member, None) is renaming:
+                renaming.errback(NameRejected(lines.NAME_CUT_OFF))
+
+        self._send(event, done, failed)
+        return renaming
+
+    def _renamed(self, member: Member, old: str) -> None:
+        renaming = self._renaming.pop(member, None)
+        if renaming is not None:
+            renaming.callback(old)
+
+    def leave(self, member: Member) -> bool:
+        for joining in self._joining.values():
+            if joining.member is member:
+                joining.gave_up = True
+        self._renaming.pop(member, None)
+        if not self.room.is_member(member):
+            return False
+        key, name = key_of(member), name_of(member)
+        # Its place is kept, silently, until the leave line comes back.
+        stand_in = Remote(self.daemon)
+        self.room.swap(member, stand_in)
+
+        def done(result: str) -> None:
+            if result and self.room.holder(key) is stand_in:
+                self.room.leave(stand_in)  # others saw it leave already
+
+        self._send({"o": "l", "k": key, "n": name}, done, _nothing)
+        return True
+
+    def say(self, member: Member, text: str) -> None:
+        self._speak(member, "s", text)
+
+    def act(self, member: Member, action: str) -> None:
+        self._speak(member, "a", action)
+
+    def _speak(self, member: Member, kind: str, text: str, to: str | None = None) -> bool:
+        if not self.up:
+            self.room.tell(member, lines.encode(lines.not_sent(text)))
+            return False
+        event = {"o": kind, "k": key_of(member), "n": name_of(member), "x": text}
+        if to is not None:
+            event["to"] = to
+
+        def failed() -> None:
+            if self.room.is_member(member):
+                self.room.tell(member, lines.encode(lines.maybe_not_sent(text)))
+
+        self._send(event, _nothing, failed)
+        return True
+
+    def whisper(self, member: Member, target: Member, text: str) -> bool:
+        return self._speak(member, "p", text, key_of(target))
+
+    # One script per reactor turn.
+
+    def _send(self, event: dict[str, str], done: _Done, failed: _Failed) -> None:
+        self._outgoing.append((event, done, failed))
+        if self._send_call is None:
+            self._send_call = self._clock.callLater(0, self._publish)
+
+    def _publish(self) -> None:
+        self._send_call = None
+        batch, self._outgoing = self._outgoing, []
+        events = json.dumps([event for event, _, _ in batch], ensure_ascii=False)
+        keys = self.keys
+        sent = self.link.run(
+            scripts.PUBLISH,
+            [keys.names, keys.history, keys.seq, keys.on(self.daemon), keys.daemons],
+            [keys.channel, self.daemon, self._cap, self._clock.seconds(), events],
+        )
+        self.in_flight += 1
+        sent.addCallbacks(
+            self._published, self._not_published, callbackArgs=(batch,), errbackArgs=(batch,)
+        )
+
+    def _published(self, reply: list[Any], batch: list[tuple[Any, _Done, _Failed]]) -> None:
+        self.in_flight -= 1
+        seq, results = int(reply[0]), reply[1:]
+        if seq:
+            self.last_published = seq
+            self.stats.published_batches += 1
+            self.stats.published_lines += sum(1 for result in results if not result)
+        for (_, done, _), result in zip(batch, results, strict=True):
+            done(result or "")
+        self.changed()
+
+    def _not_published(self, failure: Failure, batch: list[tuple[Any, _Done, _Failed]]) -> None:
+        self.in_flight -= 1
+        log.debug("Redis: a batch was not published: {reason}", reason=failure.getErrorMessage())
+        for _, _, failed in batch:
+            failed()
+        self.changed()
+
+    # The link's news.
+
+    def message(self, text: str) -> None:
+        batch = json.loads(text)
+        self.stats.received_batches += 1
+        self.stats.received_lines += len(batch["e"])
+        self.stats.lag(self._clock.seconds() - batch["t"])
+        if not self.sync.held(batch):
+            self.mirror.apply(batch)
+        self.changed()
+
+    def link_up(self) -> None:
+        self.sync.start()
+
+    def synced(self) -> None:
+        """The room is whole again: Redis has this daemon's members, it has Redis's."""
+        self.up = self.stats.up = True
+        log.info(lines.LOG_REDIS_UP, url=str(self.link.address), daemon=self.daemon)
+        if self._told_cut_off:
+            self._told_cut_off = False
+            self._tell_everyone(lines.BACK)
+        self.changed()
+
+    def link_down(self, reason: str) -> None:
+        self.sync.stop()
+        if self.up:
+            self.stats.links_lost += 1
+            log.warn(lines.LOG_REDIS_DOWN, url=str(self.link.address), reason=reason)
+        self.up = self.stats.up = False
+        for joining in list(self._joining.values()):
+            self._join_failed(name_key(joining.name))()
+        renaming, self._renaming = self._renaming, {}
+        for waiting in renaming.values():
+            waiting.errback(NameRejected(lines.NAME_CUT_OFF))
+        if not self._told_cut_off:
+            self._told_cut_off = True
+            self._tell_everyone(lines.CUT_OFF)
+        self.changed()
+
+    def _tell_everyone(self, line: str) -> None:
+        data = lines.encode(line)
+        for member in self.local_members():
+            self.room.tell(member, data)
+
+    def local_members(self) -> list[Member]:
+        return [member for member in self.room.members() if not isinstance(member, Remote)]
+
+    def lose_name(self, key: str) -> None:
+        """Another daemon took this member's name while the link was down."""
+        member = self.room.holder(key)
+        if member is None or isinstance(member, Remote):
+            return
+        name = name_of(member)
+        self.room.hand_over(member)
+        self.room.leave(member)
+        cast(Local, member).name_lost(lines.name_lost(name))
+
+    def collector(self) -> RedisCollector:
+        """The link's numbers for ``--metrics``."""
+        return RedisCollector(self.stats)
+
+    def room_clock(self) -> float:
+        return self._clock.seconds()
+
+    # Start and stop, with the daemon.
+
+    def start(self) -> None:
+        self.link.start()
+        self.leases.start()
+
+    def stop(self) -> Deferred[None]:
+        """Free this daemon's names (the others see its users leave), then close."""
+        self.leases.stop()
+        done: Deferred[Any] = self.leases.reap(self.daemon)
+        done.addCallback(lambda _: self.link.command("DEL", self.keys.lease(self.daemon)))
+        done.addErrback(lambda _: None)
+        done.addBoth(lambda _: self.link.stop())
+        return done
