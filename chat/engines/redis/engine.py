@@ -306,6 +306,10 @@ class RedisEngine:
             failed()
         self.changed()
 
+    def idle(self) -> bool:
+        """Nothing waits to be sent, nor for Redis's answer."""
+        return not self._outgoing and self.in_flight == 0 and not self._joining
+
     # The link's news.
 
     def message(self, text: str) -> None:
