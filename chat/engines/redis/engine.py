@@ -327,6 +327,8 @@ class RedisEngine:
     def synced(self) -> None:
         """The room is whole again: Redis has this daemon's members, it has Redis's."""
         self.up = self.stats.up = True
+        # Redis may have started again from nothing: numbers start again too.
+        self.last_published = min(self.last_published, self.mirror.last_seq)
         log.info(lines.LOG_REDIS_UP, url=str(self.link.address), daemon=self.daemon)
         if self._told_cut_off:
             self._told_cut_off = False

@@ -172,6 +172,7 @@ class Link:
         self.channel = channel
         self.listener = listener
         self.up = False
+        self._stopped = False
         self._commands = _Kept(
             reactor, address, txredisapi.RedisProtocol, self._no_more, self._changed, reply_timeout
         )
@@ -184,6 +185,8 @@ class Link:
         self._channel.start()
 
     def stop(self) -> None:
+        """Close both connections for good; nobody is told the room is cut off."""
+        self._stopped = True
         self._commands.stop()
         self._channel.stop()
 
@@ -201,7 +204,7 @@ class Link:
 
     def _changed(self) -> None:
         up = self._commands.ready and self._channel.ready
-        if up == self.up:
+        if up == self.up or self._stopped:
             return
         self.up = up
         if up:
