@@ -69,7 +69,7 @@ class Leases:
     def reap(self, daemon: str) -> Any:
         """Free the names of ``daemon`` ("": of every daemon whose lease is gone)."""
         keys = [self._keys.names, self._keys.daemons, self._keys.seq]
-        args = [self._keys.channel, self._keys.prefix, self._clock.seconds(), daemon]
+        args = [self._keys.channel, self._keys.prefix, self._clock.seconds(), daemon, self._daemon]
         return self._link.run(scripts.REAP, keys, args).addCallback(self._reaped)
 
     def _reaped(self, gone: list[Any]) -> None:

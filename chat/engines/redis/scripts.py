@@ -124,7 +124,8 @@ return reply
 )
 
 # KEYS: names, daemons, seq.
-# ARGV: channel, prefix, time, daemon to retire ("": every daemon whose lease is gone).
+# ARGV: channel, prefix, time, daemon to retire ("": every daemon whose lease
+# is gone but the one asking, ARGV[5], which is alive).
 # Each such daemon's names are freed and their leave lines published, once.
 # Returns {daemon, names freed, ...}.
 REAP = (
@@ -132,7 +133,8 @@ REAP = (
     + """
 local gone = {}
 for _, d in ipairs(redis.call("SMEMBERS", KEYS[2])) do
-  if d == ARGV[4] or (ARGV[4] == "" and redis.call("EXISTS", ARGV[2] .. ":lease:" .. d) == 0) then
+  local dead = d ~= ARGV[5] and redis.call("EXISTS", ARGV[2] .. ":lease:" .. d) == 0
+  if d == ARGV[4] or (ARGV[4] == "" and dead) then
     local on = ARGV[2] .. ":on:" .. d
     local held = redis.call("HGETALL", on)
     local out = {}

@@ -12,6 +12,7 @@ from twisted.internet.interfaces import IReactorTime
 
 from chat.engines.redis.address import RedisAddress
 from chat.engines.redis.engine import RedisEngine
+from chat.engines.redis.leases import LeaseTimes
 from chat.limits import Limits
 
 
@@ -35,5 +36,19 @@ class RedisService(Service):
         return self.engine.stop()
 
 
+def lease_times() -> LeaseTimes:
+    """
+    The lease's time to live and renewal, in seconds: the defaults, or
+    ``CHATROOM_REDIS_LEASE=TTL,EVERY`` from the environment (the tests make
+    them short, so that a killed daemon is reaped in a second).
+    """
+    setting = os.environ.get("CHATROOM_REDIS_LEASE")
+    if not setting:
+        return LeaseTimes()
+    ttl, every = (float(part) for part in setting.split(","))
+    return LeaseTimes(ttl, every)
+
+
 def redis_engine(url: str, prefix: str, limits: Limits, reactor: IReactorTime) -> RedisEngine:
-    return RedisEngine(reactor, limits.history, RedisAddress.parse(url), prefix, daemon_id())
+    address = RedisAddress.parse(url)
+    return RedisEngine(reactor, limits.history, address, prefix, daemon_id(), lease_times())
