@@ -58,8 +58,9 @@ class Session:
         self._server = server
         self._connection = connection
         self._timer: IDelayedCall | None = None
-        # Lines that came while the engine decided on a name (None: not deciding).
-        self._held: list[str] | None = None
+        # Lines that came while the engine decided on a name (None: not
+        # deciding); a None among them: the client's input ended there.
+        self._held: list[str | None] | None = None
 
     def start(self) -> None:
         self.send_line(lines.PROMPT)
@@ -99,6 +100,9 @@ class Session:
 
     def input_ended(self) -> None:
         """The client stopped sending and every line it sent was handled."""
+        if self._held is not None:
+            self._held.append(None)  # once the lines before are
+            return
         self._end()
 
     def disconnected(self) -> None:
@@ -156,7 +160,10 @@ class Session:
         else:
             self._refused(rejected)
         for text in held:
-            self.line_received(text)
+            if text is None:
+                self.input_ended()
+            else:
+                self.line_received(text)
 
     def _refused(self, rejected: NameRejected) -> None:
         self.send(lines.encode_all([lines.error(rejected.reason), lines.PROMPT]))

@@ -180,3 +180,35 @@ async def test_history_from_every_daemon(room: OneRoom) -> None:
         await room.settled()
         welcome = newcomer.take()
         assert [line[8:] for line in welcome[2:-1]] == last_three
+
+
+@pytest_twisted.ensureDeferred
+async def test_half_close_while_the_name_is_decided(room: OneRoom) -> None:
+    """Name, a line and half-close at once: welcome, the line sent, goodbye, then closed."""
+    soheil = await room.join("soheil")
+    ali = room.connect()
+    ali.take()
+    ali.send(b"ali\nhello\n/who\n")
+    ali.chat_protocol.readConnectionLost()
+    await room.settled()
+    online = "online (2): ali, soheil"
+    assert ali.take() == ["Chat with your friends and enjoy", online, online]
+    assert ali.closing
+    ali.finish_close()
+    await room.settled()
+    assert soheil.take() == [
+        "ali is joined to the chatroom!",
+        "ali: hello",
+        "ali has left the chatroom!",
+    ]
+
+
+@pytest_twisted.ensureDeferred
+async def test_nick_then_gone(room: OneRoom) -> None:
+    """A user who leaves right after /nick leaves once, under the new name, which is free again."""
+    soheil, ali = await room.chatters("soheil", "ali")
+    ali.send("/nick alireza")
+    ali.disconnect()
+    await room.settled()
+    assert soheil.take() == ["ali is now known as alireza", "alireza has left the chatroom!"]
+    await room.join("alireza")

@@ -92,7 +92,8 @@ class RedisEngine:
         self._outgoing: list[tuple[dict[str, str], _Done, _Failed]] = []
         self._send_call: IDelayedCall | None = None
         self._joining: dict[str, _Joining] = {}
-        self._renaming: dict[Member, Deferred[str]] = {}
+        # Renames on their way: the answer, and the new name.
+        self._renaming: dict[Member, tuple[Deferred[str], dict[str, str]]] = {}
         # Told after every batch sent or received (tests wait on it).
         self.changed: Callable[[], None] = lambda: None
         self.in_flight = 0
@@ -204,15 +205,18 @@ class RedisEngine:
         self._free(key, name, member)
         if member in self._renaming:
             raise NameRejected("wait for your last /nick to be done")
-        renaming = self._renaming[member] = Deferred()
+        renaming: Deferred[str] = Deferred()
         event = {"o": "r", "k": key_of(member), "n": name_of(member), "k2": key, "n2": name}
+        self._renaming[member] = (renaming, event)
 
         def done(holder: str) -> None:
-            if holder and self._renaming.pop(member, None) is renaming:
+            if holder and self._renaming.get(member, (None,))[0] is renaming:
+                del self._renaming[member]
                 renaming.errback(NameTaken(name, holder))
 
         def failed() -> None:
-            if self._renaming.pop(member, None) is renaming:
+            if self._renaming.get(member, (None,))[0] is renaming:
+                del self._renaming[member]
                 renaming.errback(NameRejected(lines.NAME_CUT_OFF))
 
         self._send(event, done, failed)
@@ -221,25 +225,21 @@ class RedisEngine:
     def _renamed(self, member: Member, old: str) -> None:
         renaming = self._renaming.pop(member, None)
         if renaming is not None:
-            renaming.callback(old)
+            renaming[0].callback(old)
 
     def leave(self, member: Member) -> bool:
         for joining in self._joining.values():
             if joining.member is member:
                 joining.gave_up = True
-        self._renaming.pop(member, None)
+        renaming = self._renaming.pop(member, None)
         if not self.room.is_member(member):
             return False
-        key, name = key_of(member), name_of(member)
+        event = {"o": "l", "k": key_of(member), "n": name_of(member)}
+        if renaming is not None:  # it leaves under whichever name Redis gave it
+            event.update(k2=renaming[1]["k2"], n2=renaming[1]["n2"])
         # Its place is kept, silently, until the leave line comes back.
-        stand_in = Remote(self.daemon)
-        self.room.swap(member, stand_in)
-
-        def done(result: str) -> None:
-            if result and self.room.holder(key) is stand_in:
-                self.room.leave(stand_in)  # others saw it leave already
-
-        self._send({"o": "l", "k": key, "n": name}, done, _nothing)
+        self.room.swap(member, Remote(self.daemon))
+        self._send(event, _nothing, _nothing)
         return True
 
     def say(self, member: Member, text: str) -> None:
@@ -318,7 +318,12 @@ class RedisEngine:
         self.stats.received_lines += len(batch["e"])
         self.stats.lag(self._clock.seconds() - batch["t"])
         if not self.sync.held(batch):
-            self.mirror.apply(batch)
+            try:
+                self.mirror.apply(batch)
+            except Exception:
+                # This daemon's view is wrong somewhere: read the room again.
+                log.failure("Redis: a batch could not be applied; making the room whole again")
+                self.link.cut()
         self.changed()
 
     def link_up(self) -> None:
@@ -344,7 +349,7 @@ class RedisEngine:
         for joining in list(self._joining.values()):
             self._join_failed(name_key(joining.name))()
         renaming, self._renaming = self._renaming, {}
-        for waiting in renaming.values():
+        for waiting, _ in renaming.values():
             waiting.errback(NameRejected(lines.NAME_CUT_OFF))
         if not self._told_cut_off:
             self._told_cut_off = True

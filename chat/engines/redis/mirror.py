@@ -102,7 +102,7 @@ class Mirror:
                 "Redis: {old} renamed to a name held here: {new}", old=event["n"], new=event["n2"]
             )
             return
-        if daemon == self.me and not isinstance(holder, Remote):
+        if daemon == self.me:
             self.own_rename(holder, old)
 
     def _sender(self, daemon: str, event: dict[str, Any]) -> Member:

@@ -12,7 +12,8 @@ keys they use (all under ``--redis-prefix``, default ``chatroom``):
 
 A batch is ``{"d": daemon, "s": seq, "t": time, "e": [event, ...]}``; an
 event is ``{"o": kind, ...}``: ``j`` join (``k`` key, ``n`` name), ``l`` leave,
-``r`` rename (``k2``, ``n2`` the new ones), ``s`` message and ``a`` action
+``r`` rename (``k2``, ``n2`` the new ones; a leave may carry them too),
+``s`` message and ``a`` action
 (``x`` the text), ``p`` private message (``to`` the target's key).
 
 The scripts build the keys of other daemons from the prefix, so they need
@@ -101,7 +102,10 @@ for i, e in ipairs(cjson.decode(ARGV[5])) do
     local h = holder(e.k2)
     if h and e.k2 ~= e.k then result = h.n else free(e.k); claim(e.k2, e.n2) end
   elseif e.o == "l" then
-    if not free(e.k) then result = "gone" end
+    -- k2, n2: the name of a rename still on its way when the member left
+    if not free(e.k) then
+      if e.k2 and free(e.k2) then e.k, e.n = e.k2, e.n2 else result = "gone" end
+    end
   end
   results[i] = result
   if result == "" then out[#out + 1] = e end
