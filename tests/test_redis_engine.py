@@ -157,3 +157,33 @@ def test_urls() -> None:
     assert (plain.port, plain.db, plain.password) == (6379, None, None)
     local = RedisAddress.parse("unix:///run/redis/redis.sock?db=3")
     assert (local.path, local.db) == ("/run/redis/redis.sock", 3)
+
+
+@pytest_twisted.ensureDeferred
+async def test_missed_lines_delivered_when_back(room: OneRoom) -> None:
+    """A batch a daemon never got (its link was down) is delivered from the history when back."""
+    soheil, ali = await room.chatters("soheil", "ali")
+    ali.send("are you there?")
+    await room.settled()
+    assert soheil.take() == ["ali: are you there?"]
+    engine = room.engines[0]
+    engine.mirror.last_seq -= 1  # as if that batch had been lost with the link
+    engine.link.cut()
+    await room.until(lambda: received(soheil, lines.BACK), "the link back")
+    assert soheil.take() == [lines.CUT_OFF, "ali: are you there?", lines.BACK]
+
+
+@pytest_twisted.ensureDeferred
+async def test_name_taken_while_cut_off(
+    room: OneRoom, redis: RedisServer, redis_prefix: str
+) -> None:
+    """A user whose name someone else took while the link was down is told, and chooses again."""
+    soheil, _ = await room.chatters("soheil", "ali")
+    someone_else = '{"n": "Soheil", "d": "elsewhere"}'
+    redis.command("HSET", f"{redis_prefix}:names", "soheil", someone_else)
+    room.engines[0].link.cut()
+    await room.until(lambda: received(soheil, lines.PROMPT), "the prompt")
+    assert soheil.take() == [lines.CUT_OFF, lines.name_lost("soheil"), lines.PROMPT]
+    soheil.send("sohrab")
+    await room.settled()
+    assert soheil.take()[-1] == "online (3): ali, Soheil, sohrab"
