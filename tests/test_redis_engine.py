@@ -7,13 +7,16 @@ tests' redis-server (tests/redis_server.py).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import cast
 
 import pytest
 import pytest_twisted
 from prometheus_client.registry import CollectorRegistry
+from twisted.internet.defer import Deferred
+from twisted.logger import ILogObserver, LogEvent, formatEvent, globalLogPublisher
 
 from chat import lines
-from tests.engines import OneRoom
+from tests.engines import OneRoom, reactor_time, redis_engine
 from tests.harness import Client
 from tests.redis_server import RedisServer
 
@@ -187,3 +190,33 @@ async def test_name_taken_while_cut_off(
     soheil.send("sohrab")
     await room.settled()
     assert soheil.take()[-1] == "online (3): ali, Soheil, sohrab"
+
+
+@pytest_twisted.ensureDeferred
+async def test_refused_login_logged(redis: RedisServer, redis_prefix: str) -> None:
+    """A Redis that refuses the password: the log says why, and the room stays cut off."""
+    url = f"unix://:wrong@{redis.socket}"
+    seen: list[str] = []
+    logged: Deferred[None] = Deferred()
+
+    def observe(event: LogEvent) -> None:
+        text = formatEvent(event)
+        if text.startswith("Redis: cannot connect"):
+            seen.append(text)
+            if not logged.called:
+                logged.callback(None)
+
+    observer = cast(ILogObserver, observe)
+    globalLogPublisher.addObserver(observer)
+    engine = redis_engine(url, redis_prefix)
+    try:
+        engine.start()
+        timer = reactor_time().callLater(10, logged.cancel)
+        await logged
+        timer.cancel()
+    finally:
+        engine.leases.stop()
+        engine.link.stop()
+        globalLogPublisher.removeObserver(observer)
+    assert not engine.up
+    assert "AUTH" in seen[0], seen

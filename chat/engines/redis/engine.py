@@ -381,6 +381,9 @@ class RedisEngine:
     def room_clock(self) -> float:
         return self._clock.seconds()
 
+    def room_clock_call(self, seconds: float, call: Callable[[], None]) -> None:
+        self._clock.callLater(seconds, call)
+
     # Start and stop, with the daemon.
 
     def start(self) -> None:

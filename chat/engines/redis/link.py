@@ -21,6 +21,7 @@ from twisted.internet.protocol import ClientFactory
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from chat import lines
 from chat.engines.redis.address import RedisAddress
 
 log = Logger()
@@ -87,6 +88,7 @@ class _Kept:
         reply_timeout: float,
     ) -> None:
         self._reactor = reactor
+        self._address = address
         self._endpoint = address.endpoint(reactor)
         self._factory = _Factory(kind, address, reply_timeout)
         self._ready = ready
@@ -124,7 +126,13 @@ class _Kept:
 
     def _failed(self, failure: Failure) -> None:
         self.reason = failure.getErrorMessage()
+        self._unreachable()
         self._again()
+
+    def _unreachable(self) -> None:
+        """Log why no connection could be made: once per outage, not at every attempt."""
+        if self._attempts == 0:
+            log.warn(lines.LOG_REDIS_UNREACHABLE, url=str(self._address), reason=self.reason)
 
     def _lost(self, protocol: Any) -> None:
         if protocol is not self.protocol:
@@ -135,6 +143,8 @@ class _Kept:
             self.ready = False
             self.reason = self._factory.problem or "connection lost"
             self._changed()
+        else:  # refused before it was ready: AUTH, SELECT, SUBSCRIBE
+            self._unreachable()
         self._again()
 
     def _again(self) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from chat import lines
 from chat.engines.redis import scripts
 from chat.engines.redis.mirror import Batch
 from chat.room import key_of, name_of
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from chat.engines.redis.engine import RedisEngine
 
 log = Logger()
+
+RETRY = 1.0
 
 
 class Sync:
@@ -40,6 +43,10 @@ class Sync:
     def stop(self) -> None:
         self._held = None
         self._round += 1
+
+    def _again(self, this: int) -> None:
+        if this == self._round and self._engine.link.up:
+            self.start()
 
     def start(self) -> None:
         self.stop()
@@ -76,12 +83,12 @@ class Sync:
             engine.synced()
 
         def failed(failure: Failure) -> None:
+            # A lost connection starts a new round; this is Redis refusing
+            # (read-only, out of memory, a script error): try again soon.
             if this == self._round:
-                log.warn(
-                    "Redis: could not make the room whole: {reason}",
-                    reason=failure.getErrorMessage(),
-                )
-                engine.link.cut()
+                reason = failure.getErrorMessage()
+                log.warn(lines.LOG_REDIS_REFUSED, reason=reason, seconds=RETRY)
+                engine.room_clock_call(RETRY, lambda: self._again(this))
 
         done = engine.leases.renew()
         done.addCallback(restore).addCallback(lost).addCallback(snapshot).addErrback(failed)
