@@ -103,7 +103,7 @@ class OneRoom:
         return clients
 
     def _quiet(self) -> bool:
-        top = max(engine.last_published for engine in self.engines)
+        top = max(engine.batches.last_published for engine in self.engines)
         return all(
             engine.up and engine.idle() and engine.mirror.last_seq >= top for engine in self.engines
         )

@@ -14,33 +14,28 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, cast
+from typing import Any
 
 from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
-from twisted.python.failure import Failure
 
 from chat import lines
 from chat.engines.redis import scripts
 from chat.engines.redis.address import RedisAddress
+from chat.engines.redis.batches import Batches, Done, Failed, nothing
 from chat.engines.redis.collector import RedisCollector
+from chat.engines.redis.here import Here
 from chat.engines.redis.leases import Leases, LeaseTimes
 from chat.engines.redis.link import REPLY_TIMEOUT, Link
 from chat.engines.redis.mirror import Mirror, Remote
 from chat.engines.redis.stats import LinkStats
 from chat.engines.redis.sync import Sync
-from chat.ignores import Ignores
 from chat.names import NameRejected, NameTaken, name_key
 from chat.room import Member, Room, key_of, name_of
 
 log = Logger()
 DEFAULT_LEASES = LeaseTimes()
-
-
-class Local(Member, Protocol):
-    def name_lost(self, line: str) -> None:
-        """Another daemon holds this member's name now: it must choose another."""
 
 
 @dataclass(slots=True)
@@ -51,17 +46,7 @@ class _Joining:
     gave_up: bool = False
 
 
-# What to do with an event's outcome: its result ("" or why not), or that
-# the link failed under it.
-_Done = Callable[[str], None]
-_Failed = Callable[[], None]
-
-
-def _nothing(*_: object) -> None:
-    pass
-
-
-class RedisEngine:
+class RedisEngine(Here):
     """One room across daemons, for the sessions of this one."""
 
     def __init__(
@@ -74,7 +59,7 @@ class RedisEngine:
         leases: LeaseTimes = DEFAULT_LEASES,
         reply_timeout: float = REPLY_TIMEOUT,
     ) -> None:
-        self.room = Room(clock, 0)
+        super().__init__(Room(clock, 0))
         self.daemon = daemon
         self.keys = scripts.Keys(prefix)
         self.stats = LinkStats()
@@ -88,70 +73,14 @@ class RedisEngine:
         self.leases = Leases(clock, self.link, self.keys, daemon, leases)
         self.sync = Sync(self)
         self.up = False
-        self._told_cut_off = False
-        self._outgoing: list[tuple[dict[str, str], _Done, _Failed]] = []
-        self._send_call: IDelayedCall | None = None
+        self.told_cut_off = False
+        self.batches = Batches(clock, self.link, self.keys, daemon, history, self.stats)
+        self.batches.sent = lambda: self.changed()
         self._joining: dict[str, _Joining] = {}
         # Renames on their way: the answer, and the new name.
         self._renaming: dict[Member, tuple[Deferred[str], dict[str, str]]] = {}
         # Told after every batch sent or received (tests wait on it).
         self.changed: Callable[[], None] = lambda: None
-        self.in_flight = 0
-        self.last_published = 0
-
-    # The room as it is here: the calls that need no Redis.
-
-    @property
-    def ignores(self) -> Ignores[Member]:
-        return self.room.ignores
-
-    @property
-    def queued_bytes(self) -> int:
-        return self.room.queued_bytes
-
-    @property
-    def flushed(self) -> Callable[[], None]:
-        return self.room.flushed
-
-    @flushed.setter
-    def flushed(self, told: Callable[[], None]) -> None:
-        self.room.flushed = told
-
-    def __len__(self) -> int:
-        return len(self.room)
-
-    def names(self) -> list[str]:
-        return self.room.names()
-
-    def online_line(self) -> str:
-        return self.room.online_line()
-
-    def who_lines(self) -> list[str]:
-        return self.room.who_lines()
-
-    def history_lines(self) -> list[str]:
-        return [lines.history_entry(when, line) for when, line in self.mirror.history]
-
-    def find(self, name: str) -> Member | None:
-        return self.room.find(name)
-
-    def is_member(self, member: Member) -> bool:
-        return self.room.is_member(member)
-
-    def tell(self, member: Member, data: bytes) -> None:
-        self.room.tell(member, data)
-
-    def hand_over(self, member: Member) -> None:
-        self.room.hand_over(member)
-
-    def settle(self) -> None:
-        self.room.settle()
-
-    def flush(self) -> None:
-        self.room.flush()
-
-    def empty(self) -> None:
-        self.room.empty()
 
     # What goes through Redis.
 
@@ -172,7 +101,7 @@ class RedisEngine:
         if key in self._joining:
             raise NameTaken(name, self._joining[key].name)
 
-    def _join_done(self, key: str) -> _Done:
+    def _join_done(self, key: str) -> Done:
         def done(holder: str) -> None:
             if holder:  # someone on another daemon has it
                 joining = self._joining.pop(key)
@@ -182,7 +111,7 @@ class RedisEngine:
 
         return done
 
-    def _join_failed(self, key: str) -> _Failed:
+    def _join_failed(self, key: str) -> Failed:
         def failed() -> None:
             joining = self._joining.pop(key, None)
             if joining is not None and not joining.gave_up:
@@ -195,7 +124,7 @@ class RedisEngine:
         if joining is None:
             return  # a name claimed again after the link came back: in already
         if joining.gave_up:
-            self._send({"o": "l", "k": key, "n": name}, _nothing, _nothing)
+            self._send({"o": "l", "k": key, "n": name}, nothing, nothing)
             return
         self.room.join(joining.member, name)
         joining.done.callback(None)
@@ -239,7 +168,7 @@ class RedisEngine:
             event.update(k2=renaming[1]["k2"], n2=renaming[1]["n2"])
         # Its place is kept, silently, until the leave line comes back.
         self.room.swap(member, Remote(self.daemon))
-        self._send(event, _nothing, _nothing)
+        self._send(event, nothing, nothing)
         return True
 
     def say(self, member: Member, text: str) -> None:
@@ -260,55 +189,18 @@ class RedisEngine:
             if self.room.is_member(member):
                 self.room.tell(member, lines.encode(lines.maybe_not_sent(text)))
 
-        self._send(event, _nothing, failed)
+        self._send(event, nothing, failed)
         return True
 
     def whisper(self, member: Member, target: Member, text: str) -> bool:
         return self._speak(member, "p", text, key_of(target))
 
-    # One script per reactor turn.
-
-    def _send(self, event: dict[str, str], done: _Done, failed: _Failed) -> None:
-        self._outgoing.append((event, done, failed))
-        if self._send_call is None:
-            self._send_call = self._clock.callLater(0, self._publish)
-
-    def _publish(self) -> None:
-        self._send_call = None
-        batch, self._outgoing = self._outgoing, []
-        events = json.dumps([event for event, _, _ in batch], ensure_ascii=False)
-        keys = self.keys
-        sent = self.link.run(
-            scripts.PUBLISH,
-            [keys.names, keys.history, keys.seq, keys.on(self.daemon), keys.daemons],
-            [keys.channel, self.daemon, self._cap, self._clock.seconds(), events],
-        )
-        self.in_flight += 1
-        sent.addCallbacks(
-            self._published, self._not_published, callbackArgs=(batch,), errbackArgs=(batch,)
-        )
-
-    def _published(self, reply: list[Any], batch: list[tuple[Any, _Done, _Failed]]) -> None:
-        self.in_flight -= 1
-        seq, results = int(reply[0]), reply[1:]
-        if seq:
-            self.last_published = seq
-            self.stats.published_batches += 1
-            self.stats.published_lines += sum(1 for result in results if not result)
-        for (_, done, _), result in zip(batch, results, strict=True):
-            done(result or "")
-        self.changed()
-
-    def _not_published(self, failure: Failure, batch: list[tuple[Any, _Done, _Failed]]) -> None:
-        self.in_flight -= 1
-        log.debug("Redis: a batch was not published: {reason}", reason=failure.getErrorMessage())
-        for _, _, failed in batch:
-            failed()
-        self.changed()
+    def _send(self, event: dict[str, str], done: Done, failed: Failed) -> None:
+        self.batches.send(event, done, failed)
 
     def idle(self) -> bool:
         """Nothing waits to be sent, nor for Redis's answer."""
-        return not self._outgoing and self.in_flight == 0 and not self._joining
+        return self.batches.idle() and not self._joining
 
     # The link's news.
 
@@ -329,17 +221,6 @@ class RedisEngine:
     def link_up(self) -> None:
         self.sync.start()
 
-    def synced(self) -> None:
-        """The room is whole again: Redis has this daemon's members, it has Redis's."""
-        self.up = self.stats.up = True
-        # Redis may have started again from nothing: numbers start again too.
-        self.last_published = min(self.last_published, self.mirror.last_seq)
-        log.info(lines.LOG_REDIS_UP, url=str(self.link.address), daemon=self.daemon)
-        if self._told_cut_off:
-            self._told_cut_off = False
-            self._tell_everyone(lines.BACK)
-        self.changed()
-
     def link_down(self, reason: str) -> None:
         self.sync.stop()
         if self.up:
@@ -351,28 +232,10 @@ class RedisEngine:
         renaming, self._renaming = self._renaming, {}
         for waiting, _ in renaming.values():
             waiting.errback(NameRejected(lines.NAME_CUT_OFF))
-        if not self._told_cut_off:
-            self._told_cut_off = True
-            self._tell_everyone(lines.CUT_OFF)
+        if not self.told_cut_off:
+            self.told_cut_off = True
+            self.tell_everyone(lines.CUT_OFF)
         self.changed()
-
-    def _tell_everyone(self, line: str) -> None:
-        data = lines.encode(line)
-        for member in self.local_members():
-            self.room.tell(member, data)
-
-    def local_members(self) -> list[Member]:
-        return [member for member in self.room.members() if not isinstance(member, Remote)]
-
-    def lose_name(self, key: str) -> None:
-        """Another daemon took this member's name while the link was down."""
-        member = self.room.holder(key)
-        if member is None or isinstance(member, Remote):
-            return
-        name = name_of(member)
-        self.room.hand_over(member)
-        self.room.leave(member)
-        cast(Local, member).name_lost(lines.name_lost(name))
 
     def collector(self) -> RedisCollector:
         """The link's numbers for ``--metrics``."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from twisted.logger import Logger
 
@@ -38,6 +38,11 @@ class Remote:
 
     def deliver(self, data: bytes) -> None:
         """Lines for someone on another daemon: that daemon delivers them."""
+
+
+class Local(Member, Protocol):
+    def name_lost(self, line: str) -> None:
+        """Another daemon holds this member's name now: it must choose another."""
 
 
 def _line(entry: dict[str, Any]) -> str:

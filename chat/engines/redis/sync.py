@@ -9,14 +9,14 @@ held, and applied after the snapshot if they are newer than it.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from chat import lines
 from chat.engines.redis import scripts
-from chat.engines.redis.mirror import Batch
+from chat.engines.redis.mirror import Batch, Local, Remote
 from chat.room import key_of, name_of
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ class Sync:
         def lost(taken: list[str]) -> Any:
             if this == self._round:
                 for key in taken:
-                    engine.lose_name(key)
+                    self._lose_name(key)
             return engine.link.run(scripts.SNAPSHOT, [keys.names, keys.history, keys.seq], [])
 
         def snapshot(reply: list[Any]) -> None:
@@ -80,7 +80,7 @@ class Sync:
             held, self._held = self._held or [], None
             for batch in held:
                 engine.mirror.apply(batch)
-            engine.synced()
+            self._synced()
 
         def failed(failure: Failure) -> None:
             # A lost connection starts a new round; this is Redis refusing
@@ -92,3 +92,25 @@ class Sync:
 
         done = engine.leases.renew()
         done.addCallback(restore).addCallback(lost).addCallback(snapshot).addErrback(failed)
+
+    def _synced(self) -> None:
+        """The room is whole again: Redis has this daemon's members, it has Redis's."""
+        engine = self._engine
+        engine.up = engine.stats.up = True
+        # Redis may have started again from nothing: numbers start again too.
+        engine.batches.last_published = min(engine.batches.last_published, engine.mirror.last_seq)
+        log.info(lines.LOG_REDIS_UP, url=str(engine.link.address), daemon=engine.daemon)
+        if engine.told_cut_off:
+            engine.told_cut_off = False
+            engine.tell_everyone(lines.BACK)
+        engine.changed()
+
+    def _lose_name(self, key: str) -> None:
+        """Another daemon took this member's name while the link was down."""
+        member = self._engine.room.holder(key)
+        if member is None or isinstance(member, Remote):
+            return
+        name = name_of(member)
+        self._engine.room.hand_over(member)
+        self._engine.room.leave(member)
+        cast(Local, member).name_lost(lines.name_lost(name))
