@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
+
 from chat import lines
 from chat.ignores import MAX_IGNORED
 from chat.names import NameRejected, check_name, name_key
@@ -43,9 +46,15 @@ class Commands:
             name = check_name(argument)
             if name == user.name:
                 raise NameRejected(f"you are already known as {name}")
-            user.room.rename(user, name)
+            renaming = user.room.rename(user, name)
         except NameRejected as rejected:
             user.send_line(lines.error(rejected.reason))
+            return
+        if isinstance(renaming, Deferred):
+            # An engine that asks others first (Redis) answers later.
+            renaming.addCallbacks(
+                lambda _: user.send_line(lines.now_known_as(name)), _refused, errbackArgs=(user,)
+            )
         else:
             user.send_line(lines.now_known_as(name))
 
@@ -67,8 +76,8 @@ class Commands:
             user.send_line(lines.no_such_user(name))
             return
         # Someone who ignores the sender gets nothing, and the sender can't tell.
-        user.room.whisper(user, target, text)
-        user.send_line(lines.private_to(name_of(target), text))
+        if user.room.whisper(user, target, text):
+            user.send_line(lines.private_to(name_of(target), text))
 
     def command_ignore(self, user: Session, argument: str) -> None:
         ignores = user.room.ignores
@@ -100,6 +109,14 @@ class Commands:
 
     def command_quit(self, user: Session, argument: str) -> None:
         user.quit()
+
+
+def _refused(failure: Failure, user: Session) -> None:
+    """A name the engine refused after asking (``NameRejected``): the user is told why."""
+    failure.trap(NameRejected)
+    rejected = failure.value
+    assert isinstance(rejected, NameRejected)
+    user.send_line(lines.error(rejected.reason))
 
 
 COMMANDS = Commands()

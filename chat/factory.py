@@ -8,6 +8,8 @@ goodbye to every client and tells when the last one has gone.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IAddress, IDelayedCall, IReactorTime
 from twisted.internet.protocol import Factory, Protocol, connectionDone
@@ -16,12 +18,15 @@ from twisted.python.failure import Failure
 
 from chat import lines
 from chat.admission import Admission, RefusalLog, address_key
+from chat.engines.base import Engine
 from chat.limits import CLOSE_GRACE, Limits
 from chat.pressure import Pressure, turn_limit
 from chat.protocol import ChatProtocol
-from chat.room import Room
 from chat.sockets import ISocketTransport, describe_peer
 from chat.stats import DropReason, Stats
+
+if TYPE_CHECKING:
+    from prometheus_client.registry import Collector
 
 log = Logger()
 
@@ -58,7 +63,7 @@ class ChatFactory(Factory):
 
     noisy = False
 
-    def __init__(self, room: Room, limits: Limits, clock: IReactorTime) -> None:
+    def __init__(self, room: Engine, limits: Limits, clock: IReactorTime) -> None:
         self.room = room
         self.limits = limits
         self.clock = clock
@@ -73,6 +78,8 @@ class ChatFactory(Factory):
             turn_limit(limits.max_send_queue),
         )
         room.flushed = self.pressure.changed
+        # More for the metrics endpoint (prometheus_client collectors): the engine's.
+        self.collectors: list[Collector] = []
         self._all_closed: list[Deferred[None]] = []
 
     def buildProtocol(self, addr: IAddress | None) -> Protocol:

@@ -255,3 +255,27 @@ TOO_MANY_FROM_ADDRESS = error("too many connections from your address")
 TOO_MANY_NEW_FROM_ADDRESS = error(
     "too many new connections from your address, try again in a minute"
 )
+
+
+# One room across daemons over Redis (docs/scaling.md): the link to the
+# other daemons drops and comes back.
+CUT_OFF = "The chatroom is cut off from its other servers; reconnecting..."
+BACK = "The chatroom is back."
+NAME_CUT_OFF = "the chatroom is cut off, try again in a moment"
+LOG_REDIS_UP = "Redis link up ({url}): serving the room as {daemon}"
+LOG_REDIS_DOWN = "Redis link down ({url}): {reason}; reconnecting"
+LOG_REDIS_REFUSED = "Redis: could not make the room whole ({reason}); trying again in {seconds:g} s"
+LOG_REDIS_UNREACHABLE = "Redis: cannot connect to {url} ({reason}); trying again"
+LOG_REAPED = "Redis: {count} user(s) of {daemon}, which stopped renewing its lease, left the room"
+
+
+def not_sent(text: str) -> str:
+    return error(f"the chatroom is cut off, not sent: {text}")
+
+
+def maybe_not_sent(text: str) -> str:
+    return error(f"the chatroom was cut off, this may not have reached everyone: {text}")
+
+
+def name_lost(name: str) -> str:
+    return error(f"while the chatroom was cut off someone else took the name {name}")

@@ -84,6 +84,8 @@ def registry_for(factory: ChatFactory) -> CollectorRegistry:
     """A registry of the daemon's own: its chat numbers and its process numbers."""
     registry = CollectorRegistry()
     registry.register(ChatCollector(factory))
+    for collector in factory.collectors:  # the engine's own (Redis)
+        registry.register(collector)
     ProcessCollector(registry=registry)
     return registry
 

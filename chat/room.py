@@ -115,6 +115,27 @@ class Room:
     def history_lines(self) -> list[str]:
         return [lines.history_entry(when, line) for when, line in self._history]
 
+    def holder(self, key: str) -> Member | None:
+        """The member with this name key (``chat.names.name_key``), if any."""
+        return self._by_key.get(key)
+
+    def members(self) -> tuple[Member, ...]:
+        return self._everyone
+
+    def swap(self, member: Member, stand_in: Member) -> None:
+        """
+        Put ``stand_in`` in a member's place without a word: it gets the
+        member's name and place, the member gets nothing more.
+        """
+        key = key_of(member)
+        stand_in.name, stand_in.key = member.name, key
+        self._by_key[key] = stand_in
+        index = bisect_left(self._sorted, fold(name_of(member)), key=_order)
+        self._sorted[self._sorted.index(member, index)] = stand_in
+        self._everyone = tuple(self._by_key.values())
+        self._came.pop(member, None)
+        self.ignores.forget(member)
+
     def find(self, name: str) -> Member | None:
         """The member with this name, or one that looks like it."""
         if len(name) > 8 * MAX_NAME_LENGTH:  # no name is that long, even decomposed
@@ -205,10 +226,11 @@ class Room:
         """Lines for one member, kept in order with what the room sends it."""
         self._queue(None, member, data)
 
-    def whisper(self, member: Member, target: Member, text: str) -> None:
-        """A private message, unless the target ignores the sender."""
+    def whisper(self, member: Member, target: Member, text: str) -> bool:
+        """A private message, unless the target ignores the sender (who can't tell)."""
         if not self.ignores.ignores(target, key_of(member)):
             self.tell(target, lines.encode(lines.private_from(name_of(member), text)))
+        return True
 
     def _unsort(self, member: Member) -> None:
         index = bisect_left(self._sorted, fold(name_of(member)), key=_order)

@@ -13,12 +13,13 @@ from typing import Protocol
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from chat import lines
 from chat.commands import COMMANDS
+from chat.engines.base import Engine
 from chat.limits import Limits
 from chat.names import NameRejected, check_name
-from chat.room import Room
 from chat.stats import DropReason, Stats
 from chat.text import clean_message
 
@@ -28,7 +29,7 @@ log = Logger()
 class Server(Protocol):
     """What every session shares: the daemon's factory in practice."""
 
-    room: Room
+    room: Engine
     limits: Limits
     clock: IReactorTime
     stats: Stats
@@ -48,7 +49,7 @@ class Connection(Protocol):
 class Session:
     """A client, from the name prompt to the leave line."""
 
-    __slots__ = ("_connection", "_server", "_timer", "key", "name", "room")
+    __slots__ = ("_connection", "_held", "_server", "_timer", "key", "name", "room")
 
     def __init__(self, server: Server, connection: Connection) -> None:
         self.name: str | None = None
@@ -57,6 +58,9 @@ class Session:
         self._server = server
         self._connection = connection
         self._timer: IDelayedCall | None = None
+        # Lines that came while the engine decided on a name (None: not
+        # deciding); a None among them: the client's input ended there.
+        self._held: list[str | None] | None = None
 
     def start(self) -> None:
         self.send_line(lines.PROMPT)
@@ -78,7 +82,9 @@ class Session:
 
     def line_received(self, text: str) -> None:
         """A clean line of text from the client."""
-        if self.name is None:
+        if self._held is not None:
+            self._held.append(text)
+        elif self.name is None:
             self._register(text)
         else:
             self._chat(text)
@@ -94,6 +100,9 @@ class Session:
 
     def input_ended(self) -> None:
         """The client stopped sending and every line it sent was handled."""
+        if self._held is not None:
+            self._held.append(None)  # once the lines before are
+            return
         self._end()
 
     def disconnected(self) -> None:
@@ -104,6 +113,16 @@ class Session:
         self._log_drop(kind, reason)
         self._leave()
         self._connection.abort()
+
+    def name_lost(self, line: str) -> None:
+        """
+        The room took this client's name away (another daemon has it, see
+        docs/scaling.md): it is told why and chooses a name again.
+        """
+        self.name = self.key = None
+        self._cancel_timer()
+        self.deliver(lines.encode_all([line, lines.PROMPT]))
+        self._start_timer(self._server.limits.registration_timeout, self._registration_expired)
 
     def shut_down(self) -> None:
         """The server is stopping: tell the client, then close."""
@@ -117,10 +136,39 @@ class Session:
             return
         try:
             name = check_name(text)
-            self.room.join(self, name)
+            joining = self.room.join(self, name)
         except NameRejected as rejected:
-            self.send(lines.encode_all([lines.error(rejected.reason), lines.PROMPT]))
+            self._refused(rejected)
             return
+        if joining is None:
+            self._welcome()
+            return
+        # The engine asks the other daemons first (Redis): what the client
+        # sends meanwhile waits, in order, for the answer.
+        self._held = []
+        joining.addCallbacks(lambda _: self._decided(None), self._join_failed)
+
+    def _join_failed(self, failure: Failure) -> None:
+        failure.trap(NameRejected)
+        assert isinstance(failure.value, NameRejected)
+        self._decided(failure.value)
+
+    def _decided(self, rejected: NameRejected | None) -> None:
+        held, self._held = self._held or [], None
+        if rejected is None:
+            self._welcome()
+        else:
+            self._refused(rejected)
+        for text in held:
+            if text is None:
+                self.input_ended()
+            else:
+                self.line_received(text)
+
+    def _refused(self, rejected: NameRejected) -> None:
+        self.send(lines.encode_all([lines.error(rejected.reason), lines.PROMPT]))
+
+    def _welcome(self) -> None:
         # Straight to the connection: nothing the room queued before the join
         # is for this newcomer, and what it queues after comes after this.
         self.deliver(

@@ -16,6 +16,7 @@ from twisted.internet.interfaces import IReactorFromThreads, IReactorTime
 from twisted.python import usage
 
 from chat import __version__
+from chat.engines.base import Engine
 from chat.factory import ChatFactory
 from chat.limits import Limits
 from chat.room import Room
@@ -72,6 +73,12 @@ class Options(usage.Options):
         "type their name, and every line they type reaches everyone else."
     )
     optParameters: ClassVar[list[list[object]]] = [
+        [
+            "redis-prefix",
+            None,
+            "chatroom",
+            "With --redis: prefix of the keys and channel; daemons with one prefix share a room.",
+        ],
         ["history", None, _DEFAULTS.history, "Recent messages replayed to a newcomer.", _count],
         [
             "max-line-length",
@@ -144,6 +151,7 @@ class Options(usage.Options):
         super().__init__()
         self["port"] = []
         self["metrics"] = None
+        self["redis"] = None
 
     def opt_port(self, value: str) -> None:
         """
@@ -169,6 +177,20 @@ class Options(usage.Options):
         """
         self["metrics"] = endpoint_description(value, "--metrics")
 
+    def opt_redis(self, value: str) -> None:
+        """
+        Serve one room with every daemon on this Redis (docs/scaling.md):
+        redis://[:password@]host[:port][/db], rediss://... (TLS),
+        unix:///path/to/redis.sock[?db=N].
+        """
+        from chat.engines.redis.address import RedisAddress
+
+        try:
+            RedisAddress.parse(value)
+        except ValueError as problem:
+            raise usage.UsageError(f"--redis {value!r}: {problem}") from None
+        self["redis"] = value
+
     def postOptions(self) -> None:
         if not self["port"]:
             self["port"] = [DEFAULT_PORT]
@@ -188,8 +210,19 @@ def makeService(options: Options, reactor: IReactorTime | None = None) -> MultiS
 
         reactor = running
     limits: Limits = options["limits"]
-    factory = ChatFactory(Room(reactor, limits.history), limits, reactor)
     daemon = MultiService()
+    room: Engine
+    if options["redis"] is None:
+        room = Room(reactor, limits.history)
+    else:
+        from chat.engines.redis.service import RedisService, redis_engine
+
+        room = engine = redis_engine(options["redis"], options["redis-prefix"], limits, reactor)
+        # Added first, stopped last: the clients are told goodbye before the names go.
+        RedisService(engine).setServiceParent(daemon)
+    factory = ChatFactory(room, limits, reactor)
+    if options["redis"] is not None:
+        factory.collectors.append(engine.collector())
     listeners: list[Listener] = []
     if options["metrics"] is not None:
         from chat.metrics import metrics_service

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+# The redis-server fixtures, for the tests of the Redis engine.
+pytest_plugins = ["tests.redis_server"]
+
 _REAL_PROCESSES = frozenset({"test_twistd", "test_deploy", "test_packaging"})
 
 

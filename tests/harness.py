@@ -20,6 +20,7 @@ from twisted.logger import LogEvent, formatEvent
 from twisted.python.failure import Failure
 from twisted.scripts.twistd import ServerOptions
 
+from chat.engines.base import Engine
 from chat.factory import ChatFactory
 from chat.limits import Limits
 from chat.protocol import ChatProtocol
@@ -68,7 +69,7 @@ class BusyReactor(MemoryReactorClock):
 class Client:
     """One connection as its client sees it."""
 
-    def __init__(self, protocol: Protocol, transport: StringTransport, room: Room) -> None:
+    def __init__(self, protocol: Protocol, transport: StringTransport, room: Engine) -> None:
         self.protocol = protocol
         self.transport = transport
         self.room = room
@@ -156,7 +157,7 @@ class Harness:
         protocol = self.factory.buildProtocol(address)
         transport = StringTransport(peerAddress=address)
         protocol.makeConnection(transport)
-        return Client(protocol, transport, self.room)
+        return Client(protocol, transport, self.factory.room)
 
     def join(self, name: str) -> Client:
         """A client that has chosen ``name``, with its welcome already read."""

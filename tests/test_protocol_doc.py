@@ -26,6 +26,9 @@ FIXED = [
     lines.error(lines.NAME_INVISIBLE),
     lines.error(lines.NAME_MIXES_SCRIPTS),
     lines.error(lines.NAME_MIXES_DIGITS),
+    lines.CUT_OFF,
+    lines.BACK,
+    lines.error(lines.NAME_CUT_OFF),
 ]
 
 MADE = [
@@ -55,6 +58,9 @@ MADE = [
     lines.error(lines.name_reserved("error")),
     lines.error(lines.name_taken("soheil")),
     lines.error(lines.name_looks_like("ѕоһеіӏ", "soheil")),
+    lines.not_sent("hello"),
+    lines.maybe_not_sent("hello"),
+    lines.name_lost("soheil"),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import subprocess
 import sys
 
 from twisted.application.service import IServiceMaker
@@ -21,6 +22,7 @@ from chat.limits import Limits
 from chat.service import ChatService, ListenFailed
 from chat.tap import Options, makeService
 from tests.harness import BusyReactor, logged, parse, parse_as_twistd
+from tests.wire import child_environment
 
 
 class PluginTests(SynchronousTestCase):
@@ -209,3 +211,49 @@ class MakeServiceTests(SynchronousTestCase):
         self.assertEqual(reactor.tcpServers, [])
         service.privilegedStartService()
         self.assertEqual([p[0] for p in reactor.tcpServers], [5050])
+
+
+class RedisOptionTests(SynchronousTestCase):
+    def test_off_by_default(self) -> None:
+        """Without --redis the room is in memory, and nothing of Redis is imported."""
+        code = (
+            "import sys\n"
+            "from twisted.internet.testing import MemoryReactorClock\n"
+            "from chat.room import Room\n"
+            "from tests.harness import parse\n"
+            "from chat.tap import makeService\n"
+            "(chat,) = makeService(parse('--port', '5050'), MemoryReactorClock())\n"
+            "assert isinstance(chat.factory.room, Room)\n"
+            "print(sorted(m for m in sys.modules if 'redis' in m))\n"
+        )
+        found = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=child_environment()
+        )
+        self.assertEqual((found.stdout, found.stderr), ("[]\n", ""))
+
+    def test_bad_url(self) -> None:
+        """A --redis URL that can't be used is a usage error saying why."""
+        with self.assertRaises(usage.UsageError) as caught:
+            parse("--redis", "http://localhost:6379")
+        self.assertIn("--redis 'http://localhost:6379': use redis://", str(caught.exception))
+
+    def test_service(self) -> None:
+        """With --redis the room is the Redis engine, linked first and let go last."""
+        from chat.engines.redis.engine import RedisEngine
+        from chat.engines.redis.service import RedisService
+
+        reactor = MemoryReactorClock()
+        options = parse("--port", "5050", "--redis", "redis://localhost/1", "--metrics", "9100")
+        redis, metrics, chat = list(makeService(options, reactor))
+        self.assertIsInstance(redis, RedisService)
+        self.assertIsInstance(chat.factory.room, RedisEngine)
+        self.assertEqual(chat.factory.room.keys.prefix, "chatroom")
+        site = metrics.factory
+        registry = site.resource.children[b"metrics"].registry
+        self.assertEqual(registry.get_sample_value("chatroom_redis_up"), 0)
+
+    def test_prefix(self) -> None:
+        """--redis-prefix names the room's keys: daemons with one prefix share one room."""
+        options = parse("--redis", "unix:///run/redis.sock", "--redis-prefix", "class42")
+        (_, chat) = list(makeService(options, MemoryReactorClock()))
+        self.assertEqual(chat.factory.room.keys.channel, "class42:room")

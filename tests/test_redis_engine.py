@@ -1,0 +1,222 @@
+"""
+What only the Redis engine does: one script per turn, leases and reaping,
+the link cut and back, and its metrics; two daemons in this process on the
+tests' redis-server (tests/redis_server.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import cast
+
+import pytest
+import pytest_twisted
+from prometheus_client.registry import CollectorRegistry
+from twisted.internet.defer import Deferred
+from twisted.logger import ILogObserver, LogEvent, formatEvent, globalLogPublisher
+
+from chat import lines
+from tests.engines import OneRoom, reactor_time, redis_engine
+from tests.harness import Client
+from tests.redis_server import RedisServer
+
+
+@pytest_twisted.async_yield_fixture
+async def room(redis: RedisServer, redis_prefix: str) -> AsyncIterator[OneRoom]:
+    """Two daemons on one Redis."""
+    one = await OneRoom.on_redis(redis.url, redis_prefix, rate=0)
+    yield one
+    one.stop()
+
+
+def received(client: Client, line: str) -> bool:
+    """``client`` has been sent ``line`` (what it got is kept for ``take``)."""
+    client.room.flush()
+    return line.encode("utf-8") + b"\r\n" in client.transport.value()
+
+
+@pytest_twisted.ensureDeferred
+async def test_one_script_per_turn(room: OneRoom) -> None:
+    """Many lines typed in one reactor turn go to Redis as one batch."""
+    soheil, ali, hasan = await room.chatters("soheil", "hasan", "ali")
+    engine = room.engines[0]
+    before = engine.stats.published_batches
+    for n in range(50):
+        soheil.send(f"line {n}")
+        ali.send(f"line {n}")
+    await room.settled()
+    assert engine.stats.published_batches == before + 1
+    assert len(hasan.take()) == 100
+
+
+@pytest_twisted.ensureDeferred
+async def test_dead_daemon_reaped_once(
+    room: OneRoom, redis: RedisServer, redis_prefix: str
+) -> None:
+    """A daemon that stops without a word: its users leave, seen once by everyone, names free."""
+    third = await OneRoom.on_redis(redis.url, redis_prefix, daemons=1, rate=0)
+    soheil, ali = await room.chatters("soheil", "ali")
+    hasan = await third.join("hasan")
+    joined = "hasan is joined to the chatroom!"
+    await room.until(lambda: received(soheil, joined) and received(ali, joined), "the join")
+    soheil.take(), ali.take()
+    third.stop()  # no leave lines, no more lease
+    await room.until(
+        lambda: (
+            received(soheil, "hasan has left the chatroom!")
+            and received(ali, "hasan has left the chatroom!")
+        ),
+        "hasan to leave",
+    )
+    await room.settled()
+    assert soheil.take() == ali.take() == ["hasan has left the chatroom!"]
+    assert hasan.take() == []
+    await room.join("hasan")
+
+
+@pytest_twisted.ensureDeferred
+async def test_slow_subscriber_killed(room: OneRoom, redis: RedisServer) -> None:
+    """Redis drops the subscribers: everyone is told once cut off, once back, and chat goes on."""
+    soheil, ali = await room.chatters("soheil", "ali")
+    redis.command("CLIENT", "KILL", "TYPE", "pubsub")
+    await room.until(lambda: not room.engines[0].up, "the cut")
+    soheil.send("anyone?")
+    await room.until(lambda: received(soheil, lines.BACK), "the link back")
+    await room.settled()
+    assert soheil.take() == [lines.CUT_OFF, lines.not_sent("anyone?"), lines.BACK]
+    await room.until(lambda: received(ali, lines.BACK), "the link back")
+    assert ali.take() == [lines.CUT_OFF, lines.BACK]
+    soheil.send("/who")
+    ali.send("back again")
+    await room.settled()
+    assert soheil.take() == ["online (2): ali, soheil", "ali: back again"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_redis_restarted_empty(room: OneRoom, redis: RedisServer) -> None:
+    """Redis restarted with nothing kept: the daemons claim their names again; /who is right."""
+    soheil, ali, hasan = await room.chatters("soheil", "ali", "hasan")
+    redis.stop()
+    await room.until(lambda: not any(engine.up for engine in room.engines), "the cut")
+    newcomer = room.connect(0)
+    newcomer.take()
+    newcomer.send("mina")
+    hasan.send("/nick hasan2")
+    await room.until(lambda: received(hasan, lines.error(lines.NAME_CUT_OFF)), "/nick")
+    assert newcomer.take() == [lines.error(lines.NAME_CUT_OFF), lines.PROMPT]
+    assert hasan.take()[-1] == lines.error(lines.NAME_CUT_OFF)
+    redis.start()
+    await room.until(lambda: all(received(c, lines.BACK) for c in (soheil, ali)), "back")
+    await room.settled()
+    for client in (soheil, ali, hasan):
+        client.take()
+        client.send("/who")
+    await room.settled()
+    assert soheil.take() == ali.take() == hasan.take() == ["online (3): ali, hasan, soheil"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_metrics(room: OneRoom) -> None:
+    """--metrics has the link's state, lines published and received, and the lag."""
+    soheil, _ = await room.chatters("soheil", "ali")
+    soheil.send("hello")
+    await room.settled()
+    registry = CollectorRegistry()
+    registry.register(room.engines[0].collector())
+    value = registry.get_sample_value
+    assert value("chatroom_redis_up") == 1
+    assert (value("chatroom_redis_published_lines_total") or 0) >= 2  # the join and the line
+    assert (value("chatroom_redis_received_lines_total") or 0) >= 3
+    assert (value("chatroom_redis_lag_seconds_count") or 0) >= 3
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://localhost", "use redis://"),
+        ("redis://", "no host"),
+        ("redis://localhost/zero", "must be a number"),
+        ("unix://", "needs a socket path"),
+    ],
+)
+def test_bad_url(url: str, reason: str) -> None:
+    """A --redis URL that can't be used says why."""
+    from chat.engines.redis.address import RedisAddress
+
+    with pytest.raises(ValueError, match=reason):
+        RedisAddress.parse(url)
+
+
+def test_urls() -> None:
+    """redis://, rediss:// and unix:// URLs give their host, port, database and password."""
+    from chat.engines.redis.address import RedisAddress
+
+    full = RedisAddress.parse("rediss://:s%40cret@redis.example:6380/2")
+    assert (full.scheme, full.host, full.port, full.db, full.password) == (
+        "rediss", "redis.example", 6380, 2, "s@cret"
+    )  # fmt: skip
+    assert str(full) == "rediss://redis.example:6380/2"
+    plain = RedisAddress.parse("redis://localhost")
+    assert (plain.port, plain.db, plain.password) == (6379, None, None)
+    local = RedisAddress.parse("unix:///run/redis/redis.sock?db=3")
+    assert (local.path, local.db) == ("/run/redis/redis.sock", 3)
+
+
+@pytest_twisted.ensureDeferred
+async def test_missed_lines_delivered_when_back(room: OneRoom) -> None:
+    """A batch a daemon never got (its link was down) is delivered from the history when back."""
+    soheil, ali = await room.chatters("soheil", "ali")
+    ali.send("are you there?")
+    await room.settled()
+    assert soheil.take() == ["ali: are you there?"]
+    engine = room.engines[0]
+    engine.mirror.last_seq -= 1  # as if that batch had been lost with the link
+    engine.link.cut()
+    await room.until(lambda: received(soheil, lines.BACK), "the link back")
+    assert soheil.take() == [lines.CUT_OFF, "ali: are you there?", lines.BACK]
+
+
+@pytest_twisted.ensureDeferred
+async def test_name_taken_while_cut_off(
+    room: OneRoom, redis: RedisServer, redis_prefix: str
+) -> None:
+    """A user whose name someone else took while the link was down is told, and chooses again."""
+    soheil, _ = await room.chatters("soheil", "ali")
+    someone_else = '{"n": "Soheil", "d": "elsewhere"}'
+    redis.command("HSET", f"{redis_prefix}:names", "soheil", someone_else)
+    room.engines[0].link.cut()
+    await room.until(lambda: received(soheil, lines.PROMPT), "the prompt")
+    assert soheil.take() == [lines.CUT_OFF, lines.name_lost("soheil"), lines.PROMPT]
+    soheil.send("sohrab")
+    await room.settled()
+    assert soheil.take()[-1] == "online (3): ali, Soheil, sohrab"
+
+
+@pytest_twisted.ensureDeferred
+async def test_refused_login_logged(redis: RedisServer, redis_prefix: str) -> None:
+    """A Redis that refuses the password: the log says why, and the room stays cut off."""
+    url = f"unix://:wrong@{redis.socket}"
+    seen: list[str] = []
+    logged: Deferred[None] = Deferred()
+
+    def observe(event: LogEvent) -> None:
+        text = formatEvent(event)
+        if text.startswith("Redis: cannot connect"):
+            seen.append(text)
+            if not logged.called:
+                logged.callback(None)
+
+    observer = cast(ILogObserver, observe)
+    globalLogPublisher.addObserver(observer)
+    engine = redis_engine(url, redis_prefix)
+    try:
+        engine.start()
+        timer = reactor_time().callLater(10, logged.cancel)
+        await logged
+        timer.cancel()
+    finally:
+        engine.leases.stop()
+        engine.link.stop()
+        globalLogPublisher.removeObserver(observer)
+    assert not engine.up
+    assert "AUTH" in seen[0], seen
