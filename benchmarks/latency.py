@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pinned import ROOT, Server, bench, one_host
+from pinned import ROOT, Server, bench, load_options, one_host
 from twisted.internet.defer import Deferred
 from twisted.internet.protocol import ProcessProtocol
 from twisted.internet.task import react
@@ -133,18 +133,8 @@ async def measure(reactor: Any, options: argparse.Namespace) -> None:
             try:
                 if tracer is not None:
                     await tracer.attached()
-                result = await bench(
-                    reactor,
-                    [endpoint],
-                    "--clients",
-                    str(clients),
-                    "--senders",
-                    str(senders),
-                    "--rate",
-                    str(rate),
-                    "--duration",
-                    str(options.duration),
-                )
+                load = load_options(clients, senders, rate, options.duration)
+                result = await bench(reactor, [endpoint], *load)
             finally:
                 if tracer is not None:
                     await tracer.stop()

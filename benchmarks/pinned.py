@@ -182,21 +182,8 @@ async def ramp(
     rate = options.start_rate
     step = 0
     while rate <= options.max_rate:
-        result = await bench(
-            reactor,
-            endpoints,
-            "--clients",
-            str(clients),
-            "--senders",
-            str(senders),
-            "--rate",
-            str(rate),
-            "--duration",
-            str(options.duration),
-            "--prefix",
-            f"r{step}",
-            *extra,
-        )
+        load = load_options(clients, senders, rate, options.duration)
+        result = await bench(reactor, endpoints, *load, "--prefix", f"r{step}", *extra)
         results.append(result)
         if not accept(result) or result.outcome.still_connected < clients:
             break
@@ -205,10 +192,17 @@ async def ramp(
     return results
 
 
+def load_options(clients: int, senders: int, rate: float, duration: float) -> list[str]:
+    """chatroom-bench's options for one load step."""
+    return [
+        *("--clients", str(clients), "--senders", str(senders)),
+        *("--rate", f"{rate:g}", "--duration", str(duration)),
+    ]
+
+
 def latency_options(options: argparse.Namespace) -> list[str]:
     """The latency scenario: 200 clients, 20 senders, 50 msg/s."""
-    clients = ["--clients", "200", "--senders", "20", "--rate", "50"]
-    return [*clients, "--duration", str(options.duration)]
+    return load_options(200, 20, 50, options.duration)
 
 
 def load_cells(name: str, result: BenchResult) -> list[str]:
