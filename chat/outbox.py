@@ -8,6 +8,13 @@ it had, and tells its owner both: output piling up for many clients at
 once stops the reading (``chat.pressure``). ``held`` counts every byte
 waiting in the daemon for the client, in the outbox and in the transport,
 so that ``--max-send-queue`` is a hard cap.
+
+A write to a plain TCP connection with nothing waiting is tried on the
+socket at once, and only what the kernel does not take goes to the
+transport (libuv's "try write"): most lines reach their reader in the
+very call that writes them, without the transport's two ``epoll_ctl``
+calls (start writing, stop writing) and the reactor turn between them.
+A TLS transport takes the transport's path: its bytes are not the line's.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from typing import Protocol
 
 from twisted.internet.abstract import FileDescriptor
 from twisted.internet.interfaces import IPushProducer, ITransport
+from twisted.internet.tcp import Connection
+from twisted.protocols.haproxy._wrapper import HAProxyProtocolWrapper
 from zope.interface import implementer
 
 
@@ -38,12 +47,42 @@ def buffered(transport: object) -> int:
     return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
 
 
+def direct(transport: object) -> Connection | None:
+    """
+    The TCP connection whose socket takes this transport's bytes as they
+    are: the transport itself, or the one under a PROXY-protocol wrapper
+    (which passes writes through); None for TLS or another kind.
+    """
+    while isinstance(transport, HAProxyProtocolWrapper):
+        transport = transport.transport
+    if isinstance(transport, Connection) and not transport.TLS:
+        return transport
+    return None
+
+
+def try_write(tcp: Connection, data: bytes) -> bytes:
+    """
+    Send what the socket takes now, if the transport holds nothing that
+    must go first; what is left (all of ``data``, or the rest, or nothing).
+    """
+    if tcp._tempDataLen or tcp.offset != len(tcp.dataBuffer):
+        return data
+    if not tcp.connected or tcp._writeDisconnected:
+        return data
+    try:
+        sent = tcp.socket.send(data)
+    except OSError:  # full (EAGAIN), or broken: the transport finds out which
+        return data
+    return data[sent:] if sent < len(data) else b""
+
+
 @implementer(IPushProducer)
 class Outbox:
-    __slots__ = ("_held", "_owner", "_transport", "_transport_full", "held_bytes")
+    __slots__ = ("_direct", "_held", "_owner", "_transport", "_transport_full", "held_bytes")
 
     def __init__(self, transport: ITransport, owner: Owner) -> None:
         self._transport = transport
+        self._direct = direct(transport)
         self._owner = owner
         self._held: list[bytes] | None = None  # made when first needed
         self.held_bytes = 0
@@ -60,8 +99,12 @@ class Outbox:
                 self._held = []
             self._held.append(data)
             self.held_bytes += len(data)
-        else:
-            self._transport.write(data)
+            return
+        if self._direct is not None:
+            data = try_write(self._direct, data)
+            if not data:
+                return
+        self._transport.write(data)
 
     def release(self) -> None:
         """Hand everything held to the transport and hold nothing more."""
