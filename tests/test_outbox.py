@@ -65,8 +65,9 @@ def read_all(client: socket.socket, transport: Server, size: int) -> bytes:
 
 def waiting(client: socket.socket) -> bytes:
     """What the client could read now, without waiting for more."""
+    client.setblocking(False)
     try:
-        return client.recv(1 << 16, socket.MSG_DONTWAIT)
+        return client.recv(1 << 16)
     except BlockingIOError:
         return b""
 
