@@ -147,6 +147,23 @@ def test_client_lines_are_a_name_then_messages_and_commands(tmp_path: Path) -> N
     ]
 
 
+def test_a_name_sent_before_the_prompt_is_not_asked_again(tmp_path: Path) -> None:
+    """A client that sends its name before the prompt arrives (a pipe) is still named once."""
+    capture = Capture()
+    soheil = capture.connection(40000)
+    soheil.to_server(b"soheil\nhello\n")
+    soheil.to_client(lines.encode_all([lines.PROMPT, lines.WELCOME, lines.online(["soheil"], 1)]))
+    soheil.to_server(b"later\n")
+    found = [
+        line for line in dissect(written(tmp_path, capture)) if line["direction"] == "to_server"
+    ]
+    assert pick(found, "kind", "sender", "text") == [
+        ("name", "soheil", ""),
+        ("message", "soheil", "hello"),
+        ("message", "soheil", "later"),
+    ]
+
+
 def test_control_characters_are_taken_out(tmp_path: Path) -> None:
     """A line's text loses its control characters and its TAB becomes a space, as on the server."""
     capture = Capture()
