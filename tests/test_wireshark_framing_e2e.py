@@ -14,7 +14,7 @@ import pytest
 
 from chat import lines
 from tests.pcap import Capture, registered, written
-from tests.tshark import TSHARK, dissect, pick
+from tests.tshark import TSHARK, dissect, pick, tshark
 
 pytestmark = pytest.mark.skipif(
     TSHARK is None, reason="tshark is not installed (apt-get install tshark)"
@@ -121,3 +121,23 @@ def test_two_passes_dissect_as_one(tmp_path: Path) -> None:
         ("message", "hasan", "hello"),
     ]
     assert dissect(path, "-2") == once
+
+
+def test_a_segment_of_telnet_commands_alone_says_so_in_info(tmp_path: Path) -> None:
+    """Info names a segment that holds telnet commands and no line, instead of TCP's summary."""
+    capture = Capture()
+    telnet = capture.connection(40000)
+    telnet.to_client(lines.encode(lines.PROMPT))
+    telnet.to_server(b"\xff\xfd\x03\xff\xfd\x01")
+    telnet.to_server(b"\xff\xfb\x18soheil\r\n")
+    info = tshark(
+        "-r",
+        str(written(tmp_path, capture)),
+        "-Y",
+        "chatroom",
+        "-T",
+        "fields",
+        "-e",
+        "_ws.col.Info",
+    ).splitlines()
+    assert info == ["Please enter your name:", "telnet commands", "soheil"]

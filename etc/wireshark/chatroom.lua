@@ -294,6 +294,7 @@ function chatroom.dissector(tvb, pinfo, tree)
             item:append_text(", " .. direction .. ", telnet commands")
             item:add(f.direction, range, direction):set_generated()
             item:add(f.telnet, range)
+            if shown == 0 then pinfo.cols.info:set("telnet commands") end
         else
             local r = { line = l.data, unframed = l.unframed }
             if to_server then client_line(state, l.data, r) else server_line(state, l.data, r) end
