@@ -12,8 +12,11 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+from chat import lines
+
 _SYN, _ACK, _PSH, _FIN = 0x02, 0x10, 0x08, 0x01
 _CLIENT_IP, _SERVER_IP = bytes([10, 0, 0, 2]), bytes([10, 0, 0, 1])
+NAMES = ("ali", "hasan", "soheil")
 
 
 def _checksum(data: bytes) -> int:
@@ -104,3 +107,19 @@ class Connection:
         self._client(_FIN | _ACK, b"")
         self._server(_FIN | _ACK, b"")
         self._client(_ACK, b"")
+
+
+def registered(capture: Capture, port: int, name: str) -> Connection:
+    """A connection that has been prompted, named itself and been welcomed."""
+    connection = capture.connection(port)
+    connection.to_client(lines.encode(lines.PROMPT))
+    connection.to_server(name.encode() + b"\r\n")
+    connection.to_client(lines.encode_all([lines.WELCOME, lines.online(list(NAMES), 3)]))
+    return connection
+
+
+def written(tmp_path: Path, capture: Capture) -> Path:
+    """``capture`` written to a file in ``tmp_path``."""
+    path = tmp_path / "chat.pcap"
+    capture.write(path)
+    return path

@@ -11,30 +11,13 @@ from pathlib import Path
 import pytest
 
 from chat import lines
-from tests.pcap import Capture, Connection
+from tests.pcap import Capture, registered, written
 from tests.tshark import DUMPCAP, TSHARK, capturing, dissect, pick, tshark
 from tests.wire import running_daemon
 
 pytestmark = pytest.mark.skipif(
     TSHARK is None, reason="tshark is not installed (apt-get install tshark)"
 )
-
-NAMES = ("ali", "hasan", "soheil")
-
-
-def written(tmp_path: Path, capture: Capture) -> Path:
-    path = tmp_path / "chat.pcap"
-    capture.write(path)
-    return path
-
-
-def registered(capture: Capture, port: int, name: str) -> Connection:
-    """A connection that has been prompted, named itself and been welcomed."""
-    connection = capture.connection(port)
-    connection.to_client(lines.encode(lines.PROMPT))
-    connection.to_server(name.encode() + b"\r\n")
-    connection.to_client(lines.encode_all([lines.WELCOME, lines.online(list(NAMES), 3)]))
-    return connection
 
 
 def test_every_server_line_has_its_kind_and_fields(tmp_path: Path) -> None:
@@ -147,17 +130,6 @@ def test_client_lines_are_a_name_then_messages_and_commands(tmp_path: Path) -> N
     ]
 
 
-def test_control_characters_are_taken_out(tmp_path: Path) -> None:
-    """A line's text loses its control characters and its TAB becomes a space, as on the server."""
-    capture = Capture()
-    soheil = registered(capture, 40000, "soheil")
-    soheil.to_server(b"\x1b[31mred\x1b[0m\tall\x7f\xc2\x9b\n")
-    found = dissect(written(tmp_path, capture))
-    assert pick(found[-1:], "kind", "text", "line") == [
-        ("message", "[31mred[0m all", "[31mred[0m all")
-    ]
-
-
 def test_info_reads_like_the_chat(tmp_path: Path) -> None:
     """Info shows a message as "name: text" both ways, and joins one segment's lines with " | "."""
     capture = Capture()
@@ -171,61 +143,6 @@ def test_info_reads_like_the_chat(tmp_path: Path) -> None:
     ).splitlines()
     assert info[-2:] == ["soheil: hello hasan how are you"] * 2
     assert info[2] == "Chat with your friends and enjoy | online (3): ali, hasan, soheil"
-
-
-def test_framing_across_and_within_segments(tmp_path: Path) -> None:
-    """Lines split over segments are reassembled; each line end of docs/protocol.md §1 ends one."""
-    capture = Capture()
-    soheil = registered(capture, 40000, "soheil")
-    soheil.to_server(b"hello ")
-    soheil.to_server(b"hasan how are you\r\n")
-    soheil.to_server(b"one\ntwo\r\nthree\r\0four\rfive\r")
-    soheil.to_server(b"\nsix\r")
-    soheil.to_server(b"\0")
-    soheil.to_server(b"\xff\xfb\x01se\xff\xfa\x18\x00xterm\xff\xf0ven\xff")
-    soheil.to_server(b"\xfd\x03\r\n")
-    soheil.to_client(b"hasan: i am fi")
-    soheil.to_client(b"ne\r")
-    soheil.to_client(b"\nali: me too\r\n")
-    found = dissect(written(tmp_path, capture))[4:]
-    assert pick(found, "direction", "text", "frame") == [
-        ("to_server", "hello hasan how are you", "8"),
-        *(("to_server", word, "9") for word in ("one", "two", "three", "four", "five")),
-        ("to_server", "six", "10"),
-        ("to_server", "seven", "13"),
-        ("to_client", "i am fine", "15"),
-        ("to_client", "me too", "16"),
-    ]
-
-
-def test_a_client_that_never_ends_its_lines_sends_a_line_a_segment(tmp_path: Path) -> None:
-    """Until a line end or telnet command, a segment without a line end is a line; then none is."""
-    capture = Capture()
-    hasan = capture.connection(40000)
-    hasan.to_client(lines.encode(lines.PROMPT))
-    hasan.to_server(b"hasan")
-    hasan.to_client(lines.encode_all([lines.WELCOME, lines.online(["hasan"], 1)]))
-    hasan.to_server(b"hello")
-    hasan.to_server(b"/msg ali hi")
-    hasan.to_server(b"framed\nnow wai")
-    hasan.to_server(b"ts\n")
-    telnet = capture.connection(40001)
-    telnet.to_server(b"\xff\xfd\x01")
-    telnet.to_server(b"soh")
-    telnet.to_server(b"eil\r\n")
-    found = [
-        line for line in dissect(written(tmp_path, capture)) if line["direction"] == "to_server"
-    ]
-    assert pick(found, "kind", "text", "target", "unframed", "telnet") == [
-        ("name", "", "", "1", ""),
-        ("message", "hello", "", "1", ""),
-        ("command", "hi", "ali", "1", ""),
-        ("message", "framed", "", "", ""),
-        ("message", "now waits", "", "", ""),
-        ("", "", "", "", "ff:fd:01"),
-        ("name", "", "", "", ""),
-    ]
-    assert found[-1]["sender"] == "soheil"
 
 
 def test_the_port_preference_and_decode_as(tmp_path: Path) -> None:
@@ -246,25 +163,6 @@ def test_fields_are_registered() -> None:
     listed = tshark("-G", "fields")
     for field in ("kind", "sender", "text", "command", "target", "direction"):
         assert f"\tchatroom.{field}\t" in listed
-
-
-def test_two_passes_dissect_as_one(tmp_path: Path) -> None:
-    """A second dissection of each frame (tshark -2, the GUI) shows what the first did."""
-    capture = Capture()
-    soheil = registered(capture, 40000, "soheil")
-    soheil.to_server(b"hel")
-    soheil.to_server(b"lo\r")
-    soheil.to_server(b"\nnext\n")
-    hasan = capture.connection(40001)
-    hasan.to_server(b"hasan")
-    hasan.to_server(b"hello\n")
-    path = written(tmp_path, capture)
-    once = dissect(path)
-    assert pick(once[-2:], "kind", "sender", "text") == [
-        ("name", "hasan", ""),
-        ("message", "hasan", "hello"),
-    ]
-    assert dissect(path, "-2") == once
 
 
 @pytest.mark.skipif(DUMPCAP is None, reason="dumpcap is not installed (apt-get install tshark)")

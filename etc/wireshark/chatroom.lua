@@ -56,8 +56,8 @@ local streams = {}
 local saved = {}
 
 local function new_state()
-    return { awaiting_name = true, name = nil, framed = false, last_command = nil,
-             cr_to_server = false, cr_to_client = false }
+    return { awaiting_name = true, prompted = false, name = nil, framed = false,
+             last_command = nil, cr_to_server = false, cr_to_client = false }
 end
 
 local function copy(state)
@@ -135,7 +135,12 @@ local function server_line(state, line, r)
     r.info = line
     local a, b
     if line == PROMPT then
-        r.kind, state.awaiting_name = "prompt", true
+        -- The first prompt goes out on connect: a client fed from a pipe may
+        -- have sent its name before it arrives. Every later one follows a
+        -- refused name, and the next line is a name again.
+        r.kind = "prompt"
+        if state.prompted then state.awaiting_name = true end
+        state.prompted = true
     elseif line == WELCOME then
         r.kind = "welcome"
     elseif line == SHUTTING_DOWN then
@@ -289,6 +294,7 @@ function chatroom.dissector(tvb, pinfo, tree)
             item:append_text(", " .. direction .. ", telnet commands")
             item:add(f.direction, range, direction):set_generated()
             item:add(f.telnet, range)
+            if shown == 0 then pinfo.cols.info:set("telnet commands") end
         else
             local r = { line = l.data, unframed = l.unframed }
             if to_server then client_line(state, l.data, r) else server_line(state, l.data, r) end
