@@ -52,9 +52,11 @@ class Sync:
         self.stop()
         self._held = []
         engine, keys, this = self._engine, self._engine.keys, self._round
-        members = [[key_of(m), name_of(m)] for m in engine.local_members()]
 
         def restore(_: object) -> Any:
+            # Who is here now, not when the link came up: whoever left since
+            # has sent its leave, and must not be claimed again.
+            members = [[key_of(m), name_of(m)] for m in engine.local_members()]
             return engine.link.run(
                 scripts.RESTORE,
                 [keys.names, keys.daemons, keys.seq, keys.on(engine.daemon)],
