@@ -155,20 +155,6 @@ def test_urls() -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_missed_lines_delivered_when_back(room: OneRoom) -> None:
-    """A batch a daemon never got (its link was down) is delivered from the history when back."""
-    soheil, ali = await room.chatters("soheil", "ali")
-    ali.send("are you there?")
-    await room.settled()
-    assert soheil.take() == ["ali: are you there?"]
-    engine = room.engines[0]
-    engine.mirror.last_seq -= 1  # as if that batch had been lost with the link
-    engine.link.cut()
-    await room.until(lambda: received(soheil, lines.BACK), "the link back")
-    assert soheil.take() == [lines.CUT_OFF, "ali: are you there?", lines.BACK]
-
-
-@pytest_twisted.ensureDeferred
 async def test_name_taken_while_cut_off(
     room: OneRoom, redis: RedisServer, redis_prefix: str
 ) -> None:

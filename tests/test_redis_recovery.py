@@ -10,6 +10,52 @@ import pytest_twisted
 
 from chat import lines
 from tests.engines import OneRoom, received
+from tests.harness import Client
+from tests.redis_server import RedisServer
+
+
+async def missed(room: OneRoom, client: Client) -> list[str]:
+    """What ``client`` of the first daemon gets once its daemon, which missed a batch, is back."""
+    engine = room.engines[0]
+    engine.mirror.last_seq -= 1  # as if the last batch had been lost with the link
+    engine.link.cut()
+    await room.until(lambda: received(client, lines.BACK), "the link back")
+    return client.take()
+
+
+@pytest_twisted.ensureDeferred
+async def test_missed_lines_delivered_when_back(two_daemons: OneRoom) -> None:
+    """A batch a daemon never got (its link was down) is delivered from Redis when back."""
+    soheil, ali = await two_daemons.chatters("soheil", "ali")
+    ali.send("are you there?")
+    await two_daemons.settled()
+    assert soheil.take() == ["ali: are you there?"]
+    assert await missed(two_daemons, soheil) == [lines.CUT_OFF, "ali: are you there?", lines.BACK]
+
+
+@pytest_twisted.ensureDeferred
+async def test_missed_private_message_delivered(two_daemons: OneRoom) -> None:
+    """A private message a daemon never got (its link was down) is delivered when back."""
+    soheil, ali = await two_daemons.chatters("soheil", "ali")
+    ali.send("/msg soheil psst")
+    await two_daemons.settled()
+    assert soheil.take() == ["[private] ali: psst"]
+    assert await missed(two_daemons, soheil) == [lines.CUT_OFF, "[private] ali: psst", lines.BACK]
+
+
+@pytest_twisted.ensureDeferred
+async def test_missed_lines_beyond_the_history(redis: RedisServer, redis_prefix: str) -> None:
+    """Missed lines are all delivered when back, more of them than --history keeps."""
+    room = await OneRoom.on_redis(redis.url, redis_prefix, history=1, rate=0)
+    try:
+        soheil, ali = await room.chatters("soheil", "ali")
+        ali.send("one")
+        ali.send("two")
+        await room.settled()
+        assert soheil.take() == ["ali: one", "ali: two"]
+        assert await missed(room, soheil) == [lines.CUT_OFF, "ali: one", "ali: two", lines.BACK]
+    finally:
+        room.stop()
 
 
 @pytest_twisted.ensureDeferred
@@ -32,3 +78,22 @@ async def test_leave_while_the_room_is_made_whole(two_daemons: OneRoom) -> None:
     await two_daemons.settled()
     assert soheil.take() == ["online (1): soheil"]
     await two_daemons.join("ali")
+
+
+@pytest_twisted.ensureDeferred
+async def test_missed_lines_beyond_what_redis_keeps(two_daemons: OneRoom) -> None:
+    """Missed lines Redis no longer has: the users are told some are lost, and get the rest."""
+    soheil, ali = await two_daemons.chatters("soheil", "ali")
+    for engine in two_daemons.engines:
+        engine.batches.replay = 2
+    for word in ("one", "two", "three"):
+        ali.send(word)
+    await two_daemons.settled()
+    assert soheil.take() == ["ali: one", "ali: two", "ali: three"]
+    assert await missed(two_daemons, soheil) == [
+        lines.CUT_OFF,
+        lines.LINES_LOST,
+        "ali: two",
+        "ali: three",
+        lines.BACK,
+    ]

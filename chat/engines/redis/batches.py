@@ -49,6 +49,8 @@ class Batches:
         self._outgoing: list[tuple[dict[str, str], Done, Failed]] = []
         self._send_call: IDelayedCall | None = None
         self.in_flight = 0
+        # Lines kept in Redis for a daemon back from a cut (``scripts.REPLAY``).
+        self.replay = scripts.REPLAY
         # The number of the last batch published, and who is told of each answer.
         self.last_published = 0
         self.sent: Callable[[], None] = lambda: None
@@ -68,8 +70,8 @@ class Batches:
         keys = self.keys
         sent = self.link.run(
             scripts.PUBLISH,
-            [keys.names, keys.history, keys.seq, keys.on(self.daemon), keys.daemons],
-            [keys.channel, self.daemon, self._cap, self._clock.seconds(), events],
+            [keys.names, keys.history, keys.seq, keys.on(self.daemon), keys.daemons, keys.recent],
+            [keys.channel, self.daemon, self._cap, self._clock.seconds(), events, self.replay],
         )
         self.in_flight += 1
         sent.addCallbacks(

@@ -69,6 +69,7 @@ class RedisEngine(Here):
         self.mirror.own_join = self._came_back
         self.mirror.own_rename = self._renamed
         self.mirror.own_lost = lambda member: self.link.cut()
+        self.mirror.lost = lambda: self.tell_everyone(lines.LINES_LOST)
         self.link = Link(clock, address, self.keys.channel, self, reply_timeout)
         self.leases = Leases(clock, self.link, self.keys, daemon, leases)
         self.sync = Sync(self)

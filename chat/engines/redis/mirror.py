@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from twisted.logger import Logger
@@ -45,6 +46,14 @@ class Local(Member, Protocol):
         """Another daemon holds this member's name now: it must choose another."""
 
 
+@dataclass(frozen=True, slots=True)
+class Missed:
+    """The room's last lines (``P:recent``), and whether none was trimmed off yet."""
+
+    lines: list[Batch]
+    whole: bool
+
+
 def _line(entry: dict[str, Any]) -> str:
     said = entry["o"] == "s"
     return lines.said(entry["n"], entry["x"]) if said else lines.acted(entry["n"], entry["x"])
@@ -63,6 +72,8 @@ class Mirror:
         self.own_join: Callable[[str, str], None] = lambda key, name: None
         self.own_rename: Callable[[Member, str], None] = lambda member, old: None
         self.own_lost: Callable[[Member], None] = lambda member: None
+        # Some lines said while this daemon was cut off can't be had any more.
+        self.lost: Callable[[], None] = lambda: None
 
     def apply(self, batch: Batch) -> None:
         """One batch from the channel; one seen already (or older) is skipped."""
@@ -128,7 +139,9 @@ class Mirror:
         if target is not None and not isinstance(target, Remote):
             self.room.whisper(self._sender(daemon, event), target, event["x"])
 
-    def resync(self, seq: int, names: dict[str, tuple[str, str]], history: list[Batch]) -> None:
+    def resync(
+        self, seq: int, names: dict[str, tuple[str, str]], history: list[Batch], recent: Missed
+    ) -> None:
         """
         The room as Redis has it now (after the link came back): whoever left
         or came meanwhile is announced, the lines missed are delivered.
@@ -143,9 +156,19 @@ class Mirror:
         for key, (name, daemon) in names.items():
             if daemon != self.me and self.room.holder(key) is None:
                 self.room.join(Remote(daemon), name)
-        missed = [e for e in history if self.last_seq < e["s"] <= seq] if self.last_seq else []
-        for entry in missed:
-            self._speak("", entry, entry["t"], keep=False)
+        if self.last_seq:
+            self._missed(seq, recent)
         self.history.clear()
         self.history.extend((entry["t"], _line(entry)) for entry in history)
         self.last_seq = seq
+
+    def _missed(self, seq: int, recent: Missed) -> None:
+        """The lines said after ``last_seq``, to this daemon's members; or that some are lost."""
+        missed = [entry for entry in recent.lines if self.last_seq < entry["s"] <= seq]
+        if not recent.whole and recent.lines and recent.lines[0]["s"] > self.last_seq:
+            self.lost()  # trimmed off before this daemon came back for them
+        for entry in missed:
+            if entry["o"] == "p":
+                self._private("", entry)
+            else:
+                self._speak("", entry, entry["t"], keep=False)

@@ -1,9 +1,9 @@
 """
 Making the room whole when the link to Redis comes up (at start, and after
 every outage): renew the lease, claim this daemon's names again
-(``scripts.RESTORE``), then read the room as Redis has it
-(``scripts.SNAPSHOT``) into the mirror. Batches that arrive meanwhile are
-held, and applied after the snapshot if they are newer than it.
+(``scripts.RESTORE``), then read the room as Redis has it, with the lines
+said meanwhile (``scripts.SNAPSHOT``), into the mirror. Batches that arrive
+meanwhile are held, and applied after the snapshot if they are newer than it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from twisted.python.failure import Failure
 
 from chat import lines
 from chat.engines.redis import scripts
-from chat.engines.redis.mirror import Batch, Local, Remote
+from chat.engines.redis.mirror import Batch, Local, Missed, Remote
 from chat.room import key_of, name_of
 
 if TYPE_CHECKING:
@@ -67,7 +67,10 @@ class Sync:
             if this == self._round:
                 for key in taken:
                     self._lose_name(key)
-            return engine.link.run(scripts.SNAPSHOT, [keys.names, keys.history, keys.seq], [])
+            # What was said while cut off, unless this daemon has seen nothing yet.
+            recent = "1" if engine.mirror.last_seq else "0"
+            snapshot_keys = [keys.names, keys.history, keys.seq, keys.recent]
+            return engine.link.run(scripts.SNAPSHOT, snapshot_keys, [recent])
 
         def snapshot(reply: list[Any]) -> None:
             if this != self._round:
@@ -78,7 +81,9 @@ class Sync:
                 held = json.loads(value)
                 names[key] = (held["n"], held["d"])
             history = [json.loads(entry) for entry in reply[2]]
-            engine.mirror.resync(int(reply[0]), names, history)
+            recent = [json.loads(entry) for entry in reply[3]]
+            whole = len(recent) < engine.batches.replay  # none was cut off its start
+            engine.mirror.resync(int(reply[0]), names, history, Missed(recent, whole))
             held, self._held = self._held or [], None
             for batch in held:
                 engine.mirror.apply(batch)
