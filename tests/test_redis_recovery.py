@@ -97,3 +97,20 @@ async def test_missed_lines_beyond_what_redis_keeps(two_daemons: OneRoom) -> Non
         "ali: three",
         lines.BACK,
     ]
+
+
+@pytest_twisted.ensureDeferred
+async def test_leave_refused_by_redis(two_daemons: OneRoom, redis: RedisServer) -> None:
+    """A leave Redis refuses (a read-only replica now) is made good once it takes writes again."""
+    soheil, ali = await two_daemons.chatters("soheil", "ali")
+    engine = two_daemons.engines[1]  # ali's
+    redis.command("REPLICAOF", "127.0.0.1", "1")  # a primary that never answers
+    try:
+        ali.disconnect()
+        await two_daemons.until(engine.batches.idle, "the leave refused")
+    finally:
+        redis.command("REPLICAOF", "NO", "ONE")
+    await two_daemons.until(lambda: received(soheil, lines.left("ali")), "ali to leave")
+    await two_daemons.settled()
+    assert soheil.take() == [lines.left("ali")]
+    await two_daemons.join("ali")

@@ -10,10 +10,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import txredisapi
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from chat import lines
 from chat.engines.redis import scripts
 from chat.engines.redis.link import Link
 from chat.engines.redis.stats import LinkStats
@@ -91,7 +93,14 @@ class Batches:
 
     def _not_published(self, failure: Failure, batch: list[tuple[Any, Done, Failed]]) -> None:
         self.in_flight -= 1
-        log.debug("Redis: a batch was not published: {reason}", reason=failure.getErrorMessage())
+        reason = failure.getErrorMessage()
+        log.debug("Redis: a batch was not published: {reason}", reason=reason)
         for _, _, failed in batch:
             failed()
+        if failure.check(txredisapi.ResponseError):
+            # Redis refused it (a read-only replica, a script error): what
+            # it carried (a leave, a name) is made good when the room is
+            # made whole again, once Redis takes writes.
+            log.warn(lines.LOG_REDIS_BATCH_REFUSED, reason=reason)
+            self.link.cut()
         self.sent()
