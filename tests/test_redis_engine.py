@@ -99,6 +99,10 @@ async def test_redis_restarted_empty(room: OneRoom, redis: RedisServer) -> None:
     assert hasan.take()[-1] == lines.error(lines.NAME_CUT_OFF)
     redis.start()
     await room.until(lambda: all(received(c, lines.BACK) for c in (soheil, ali)), "back")
+    # Each daemon claims its names again in turn (docs/scaling.md): the
+    # other's may come a moment after a daemon is back.
+    everyone = ["ali", "hasan", "soheil"]
+    await room.until(lambda: all(e.names() == everyone for e in room.engines), "every name")
     await room.settled()
     for client in (soheil, ali, hasan):
         client.take()
