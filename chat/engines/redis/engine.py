@@ -65,7 +65,7 @@ class RedisEngine(Here):
         self.up = False
         self.told_cut_off = False
         self.batches = Batches(clock, self.link, self.keys, daemon, history, self.stats)
-        self.batches.sent = lambda: self.changed()
+        self.batches.sent = self._answered
         # Joins and renames on their way, told when they come back.
         self.claims = Claims(self.room, self._send, lambda: self.up)
         self.mirror.own_join = self.claims.came_back
@@ -119,6 +119,16 @@ class RedisEngine(Here):
 
     def _send(self, event: dict[str, str], done: Done, failed: Failed) -> None:
         self.batches.send(event, done, failed)
+
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes waiting for this daemon's members, and for Redis to take them."""
+        return self.room.queued_bytes + self.batches.waiting_bytes
+
+    def _answered(self) -> None:
+        """Redis answered a batch: readers held for it may read on."""
+        self.room.flushed()
+        self.changed()
 
     def idle(self) -> bool:
         """Nothing waits to be sent, nor for Redis's answer."""
