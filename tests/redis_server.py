@@ -53,7 +53,11 @@ class RedisServer:
             stderr=subprocess.STDOUT,
         )
         assert self.process.stdout is not None
-        LineReader(self.process.stdout.fileno(), b"\n").until(READY)
+        try:
+            LineReader(self.process.stdout.fileno(), b"\n").until(READY)
+        except BaseException:
+            self.stop()  # not left running if it never said it was ready
+            raise
 
     def stop(self, sig: int = signal.SIGKILL) -> None:
         """Stop it at once (SIGKILL: as a crash, nothing saved)."""
