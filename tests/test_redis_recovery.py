@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest_twisted
 
 from chat import lines
-from tests.engines import OneRoom, received
+from tests.engines import OneRoom, reactor_time, received
 from tests.harness import Client
 from tests.redis_server import RedisServer
 
@@ -114,3 +114,42 @@ async def test_leave_refused_by_redis(two_daemons: OneRoom, redis: RedisServer) 
     await two_daemons.settled()
     assert soheil.take() == [lines.left("ali")]
     await two_daemons.join("ali")
+
+
+@pytest_twisted.ensureDeferred
+async def test_redis_back_empty_nobody_leaves(two_daemons: OneRoom, redis: RedisServer) -> None:
+    """Redis back empty: users whose daemon claims their names a moment later never leave."""
+    soheil, ali = await two_daemons.chatters("soheil", "ali")
+    late = two_daemons.engines[1]  # ali's reads the room a second after soheil's
+    link_up = late.link_up
+
+    def up_a_second_later() -> None:
+        reactor_time().callLater(1.0, link_up)
+
+    late.link_up = up_a_second_later  # type: ignore[method-assign]
+    redis.stop()
+    await two_daemons.until(lambda: not any(e.up for e in two_daemons.engines), "the cut")
+    redis.start()
+    await two_daemons.until(lambda: all(received(c, lines.BACK) for c in (soheil, ali)), "back")
+    await two_daemons.settled()
+    assert soheil.take() == ali.take() == [lines.CUT_OFF, lines.BACK]
+    soheil.send("/who")
+    await two_daemons.settled()
+    assert soheil.take() == ["online (2): ali, soheil"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_redis_back_empty_and_a_daemon_gone(two_daemons: OneRoom, redis: RedisServer) -> None:
+    """Redis back empty, and a daemon gone with it: its users leave, once, a moment later."""
+    soheil, _ = await two_daemons.chatters("soheil", "ali")
+    first, gone = two_daemons.engines
+    first.mirror.grace = 0.5
+    gone.leases.stop()
+    gone.link.stop()
+    redis.stop()
+    await two_daemons.until(lambda: not first.up, "the cut")
+    redis.start()
+    await two_daemons.until(lambda: received(soheil, lines.left("ali")), "ali to leave")
+    assert soheil.take() == [lines.CUT_OFF, lines.BACK, lines.left("ali")]
+    soheil.send("/who")
+    assert soheil.take() == ["online (1): soheil"]

@@ -27,7 +27,7 @@ from chat.engines.redis.claims import Claims
 from chat.engines.redis.collector import RedisCollector
 from chat.engines.redis.here import Here
 from chat.engines.redis.leases import Leases, LeaseTimes
-from chat.engines.redis.link import REPLY_TIMEOUT, Link
+from chat.engines.redis.link import REPLY_TIMEOUT, RETRY_MOST, Link
 from chat.engines.redis.mirror import Mirror, Remote
 from chat.engines.redis.stats import LinkStats
 from chat.engines.redis.sync import Sync
@@ -59,6 +59,9 @@ class RedisEngine(Here):
         self.mirror = Mirror(self.room, daemon, history)
         self.mirror.own_lost = lambda member: self.link.cut()
         self.mirror.lost = lambda: self.tell_everyone(lines.LINES_LOST)
+        # As long as a live daemon may take to claim its names again.
+        self.mirror.grace = max(leases.ttl + leases.every, 2 * RETRY_MOST)
+        self.mirror.later = self._later
         self.link = Link(clock, address, self.keys.channel, self, reply_timeout)
         self.leases = Leases(clock, self.link, self.keys, daemon, leases)
         self.sync = Sync(self)
@@ -174,6 +177,15 @@ class RedisEngine(Here):
 
     def room_clock_call(self, seconds: float, call: Callable[[], None]) -> None:
         self._clock.callLater(seconds, call)
+
+    def _later(self, seconds: float, call: Callable[[], None]) -> None:
+        """``call`` in ``seconds``; the room may change then (tests wait on ``changed``)."""
+
+        def then() -> None:
+            call()
+            self.changed()
+
+        self._clock.callLater(seconds, then)
 
     # Start and stop, with the daemon.
 

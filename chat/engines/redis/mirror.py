@@ -17,7 +17,7 @@ from twisted.logger import Logger
 
 from chat import lines
 from chat.names import NameTaken
-from chat.room import Member, Room
+from chat.room import Member, Room, key_of
 
 log = Logger()
 
@@ -74,6 +74,12 @@ class Mirror:
         self.own_lost: Callable[[Member], None] = lambda member: None
         # Some lines said while this daemon was cut off can't be had any more.
         self.lost: Callable[[], None] = lambda: None
+        # Others' members that Redis lost with its data (it came back empty):
+        # kept, without a word, until their daemon claims them again, or
+        # ``grace`` seconds (``later``) if it does not: then they leave.
+        self._unclaimed: dict[str, Remote] = {}
+        self.grace = 10.0
+        self.later: Callable[[float, Callable[[], None]], object] = lambda seconds, call: None
 
     def apply(self, batch: Batch) -> None:
         """One batch from the channel; one seen already (or older) is skipped."""
@@ -99,8 +105,31 @@ class Mirror:
             self.own_join(key, name)
         elif self.room.holder(key) is None:
             self.room.join(Remote(daemon), name)
+        else:
+            self._claimed(daemon, key, name)
+
+    def _claimed(self, daemon: str, key: str, name: str) -> None:
+        """A name Redis lost is claimed again: by its holder (no word), or by someone else."""
+        kept = self._unclaimed.pop(key, None)
+        if kept is None:
+            return
+        if kept.daemon != daemon:
+            self.room.leave(kept)
+            self.room.join(Remote(daemon), name)
+        elif kept.name != name:
+            self.room.rename(kept, name)
+
+    def _unclaimed_gone(self, unclaimed: dict[str, Remote]) -> None:
+        """Members Redis lost whose daemon did not claim them again in time: they leave."""
+        if unclaimed is not self._unclaimed:
+            return  # the room was read again since
+        for kept in list(unclaimed.values()):
+            if self.room.is_member(kept):
+                self.room.leave(kept)
+        unclaimed.clear()
 
     def _leave(self, key: str) -> None:
+        self._unclaimed.pop(key, None)
         holder = self.room.holder(key)
         if isinstance(holder, Remote):
             self.room.leave(holder)
@@ -146,16 +175,23 @@ class Mirror:
         The room as Redis has it now (after the link came back): whoever left
         or came meanwhile is announced, the lines missed are delivered.
         """
+        emptied = seq < self.last_seq  # Redis lost its data: the numbers started again
+        self._unclaimed = {}
         for member in self.room.members():
             if isinstance(member, Remote):
                 held = names.get(member.key or "")
-                if held is None or held[1] != member.daemon:
+                if held is None and emptied and member.daemon != self.me:
+                    self._unclaimed[key_of(member)] = member
+                elif held is None or held[1] != member.daemon:
                     self.room.leave(member)
                 elif held[0] != member.name:
                     self.room.rename(member, held[0])
         for key, (name, daemon) in names.items():
             if daemon != self.me and self.room.holder(key) is None:
                 self.room.join(Remote(daemon), name)
+        if self._unclaimed:
+            unclaimed = self._unclaimed
+            self.later(self.grace, lambda: self._unclaimed_gone(unclaimed))
         if self.last_seq:
             self._missed(seq, recent)
         self.history.clear()
