@@ -262,9 +262,11 @@ TOO_MANY_NEW_FROM_ADDRESS = error(
 CUT_OFF = "The chatroom is cut off from its other servers; reconnecting..."
 BACK = "The chatroom is back."
 NAME_CUT_OFF = "the chatroom is cut off, try again in a moment"
+LINES_LOST = error("some lines sent while the chatroom was cut off could not be recovered")
 LOG_REDIS_UP = "Redis link up ({url}): serving the room as {daemon}"
 LOG_REDIS_DOWN = "Redis link down ({url}): {reason}; reconnecting"
 LOG_REDIS_REFUSED = "Redis: could not make the room whole ({reason}); trying again in {seconds:g} s"
+LOG_REDIS_BATCH_REFUSED = "Redis refused a batch ({reason}); making the room whole again"
 LOG_REDIS_UNREACHABLE = "Redis: cannot connect to {url} ({reason}); trying again"
 LOG_REAPED = "Redis: {count} user(s) of {daemon}, which stopped renewing its lease, left the room"
 

@@ -35,7 +35,7 @@ from twisted.web.server import Request, Site
 
 from chat import lines
 from chat.factory import ChatFactory
-from chat.service import Listener
+from chat.listening import Listener
 from chat.sockets import ISocketTransport
 from chat.stats import DropReason
 

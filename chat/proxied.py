@@ -136,8 +136,12 @@ class ProxiedConnection(HAProxyProtocolWrapper):
     def _connect(self, rest: bytes) -> None:
         """Build the chat protocol for the address the header names, and hand it ``rest``."""
         self._stop_waiting()
-        # A health check's header (LOCAL, UNKNOWN) names no address: the balancer's, then.
+        # A health check's header (LOCAL, UNKNOWN) names no address, and a
+        # client on a unix socket no IP address: the balancer's, then.
         address: IAddress = self.getPeer()
+        if getattr(address, "host", None) is None:
+            assert self.transport is not None, "connected"
+            address = self.transport.getPeer()
         protocol = self.factory.wrappedFactory.buildProtocol(address)
         self.wrappedProtocol = protocol
         protocol.makeConnection(self)

@@ -8,16 +8,14 @@ Lines for members are queued and delivered together once per turn of the
 reactor (``flush``, and ``chat.delivery`` for how): every member gets one
 ``deliver`` per turn however many lines arrived.
 
-Members are keyed by ``chat.names.name_key``, so names that look alike
-are one name, and listed in the order people read names.
+Who is online, by name and in order, is ``chat.roster``.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Callable
-from typing import Protocol, TypeAlias
+from typing import TypeAlias
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
@@ -25,44 +23,12 @@ from twisted.logger import Logger
 from chat import lines
 from chat.delivery import Entry, deliver_turn, lines_for
 from chat.ignores import Ignores
-from chat.names import MAX_NAME_LENGTH, NameTaken, fold, name_key
+from chat.names import NameTaken
+from chat.roster import Member, Roster, key_of, name_of
 
 __all__ = ["Member", "NameTaken", "Room", "key_of", "name_of"]
 
 log = Logger()
-
-
-class Member(Protocol):
-    # None until the room names it (``join``).
-    name: str | None
-    key: str | None
-
-    def deliver(self, data: bytes) -> None: ...
-
-    # The room keeps members in dicts and sets.
-    def __hash__(self) -> int: ...
-
-
-def name_of(member: Member) -> str:
-    """The name of a member in the room: ``join`` gave it one."""
-    assert member.name is not None, "not in the room"
-    return member.name
-
-
-def key_of(member: Member) -> str:
-    """The name key of a member in the room: ``join`` gave it one."""
-    assert member.key is not None, "not in the room"
-    return member.key
-
-
-def _shared(key: str, name: str) -> str:
-    """The name itself when it is its own key: one string per member, not two."""
-    return name if key == name else key
-
-
-def _order(member: Member) -> str:
-    return fold(name_of(member))
-
 
 _Anyone: TypeAlias = Member | None
 
@@ -72,13 +38,7 @@ class Room:
 
     def __init__(self, clock: IReactorTime, history: int = 20) -> None:
         self._clock = clock
-        self._by_key: dict[str, Member] = {}
-        # The members in the online list's order: kept sorted as people come
-        # and go, not sorted again for every newcomer.
-        self._sorted: list[Member] = []
-        # Rebuilt on every join and leave, so a broadcast can walk it while
-        # a member leaves.
-        self._everyone: tuple[Member, ...] = ()
+        self._roster = Roster()
         self._history: deque[tuple[float, str]] = deque(maxlen=max(history, 0))
         self._queued: list[Entry[Member]] = []
         self._flush_call: IDelayedCall | None = None
@@ -93,6 +53,12 @@ class Room:
         # Who ignores whom (``/ignore``), read by ``flush``.
         self.ignores: Ignores[Member] = Ignores()
 
+    @property
+    def _everyone(self) -> tuple[Member, ...]:
+        # Rebuilt on every join and leave, so a broadcast can walk it while
+        # a member leaves.
+        return self._roster.everyone
+
     def __len__(self) -> int:
         return len(self._everyone)
 
@@ -101,12 +67,11 @@ class Room:
 
     def names(self) -> list[str]:
         """Who is online, sorted the way people read a list of names."""
-        return [name_of(member) for member in self._sorted]
+        return self._roster.names()
 
     def online_line(self) -> str:
         """The newcomer's online list: the first names and how many more."""
-        first = [name_of(member) for member in self._sorted[: lines.ONLINE_NAMES]]
-        return lines.online(first, len(self._sorted))
+        return self._roster.online_line()
 
     def who_lines(self) -> list[str]:
         """Everyone online, over as many lines as it takes."""
@@ -117,7 +82,7 @@ class Room:
 
     def holder(self, key: str) -> Member | None:
         """The member with this name key (``chat.names.name_key``), if any."""
-        return self._by_key.get(key)
+        return self._roster.holder(key)
 
     def members(self) -> tuple[Member, ...]:
         return self._everyone
@@ -127,33 +92,20 @@ class Room:
         Put ``stand_in`` in a member's place without a word: it gets the
         member's name and place, the member gets nothing more.
         """
-        key = key_of(member)
-        stand_in.name, stand_in.key = member.name, key
-        self._by_key[key] = stand_in
-        index = bisect_left(self._sorted, fold(name_of(member)), key=_order)
-        self._sorted[self._sorted.index(member, index)] = stand_in
-        self._everyone = tuple(self._by_key.values())
+        self._roster.swap(member, stand_in)
         self._came.pop(member, None)
         self.ignores.forget(member)
 
     def find(self, name: str) -> Member | None:
         """The member with this name, or one that looks like it."""
-        if len(name) > 8 * MAX_NAME_LENGTH:  # no name is that long, even decomposed
-            return None
-        return self._by_key.get(name_key(name))
+        return self._roster.find(name)
 
     def join(self, member: Member, name: str) -> None:
         """Add a member under a checked name; ``NameTaken`` if someone has it."""
-        key = _shared(name_key(name), name)
-        holder = self._by_key.get(key)
-        if holder is not None:
-            raise NameTaken(name, name_of(holder))
-        member.name, member.key = name, key
-        self._by_key[key] = member
-        insort(self._sorted, member, key=_order)
+        key = self._roster.free(name)
+        self._roster.add(member, name, key)
         if self.ignores:
             self.ignores.joined(key, name)
-        self._everyone = tuple(self._by_key.values())
         self._changes += 1
         if self._queued:
             self._came[member] = self._changes
@@ -165,9 +117,7 @@ class Room:
         if not self.is_member(member):
             return False
         name = name_of(member)
-        del self._by_key[key_of(member)]
-        self._unsort(member)
-        self._everyone = tuple(self._by_key.values())
+        self._roster.remove(member)
         self._came.pop(member, None)
         self.ignores.forget(member)
         self._broadcast(member, lines.encode(lines.left(name)))
@@ -177,26 +127,17 @@ class Room:
     def empty(self) -> None:
         """Let everyone go without a word, as the server shuts down."""
         self.flush()
-        self._by_key.clear()
-        self._sorted.clear()
-        self._everyone = ()
+        self._roster.clear()
         self.ignores.clear()
 
     def rename(self, member: Member, name: str) -> str:
         """Give a member a new checked name; return the old one."""
-        key = _shared(name_key(name), name)
-        holder = self._by_key.get(key)
-        if holder is not None and holder is not member:
-            raise NameTaken(name, name_of(holder))
+        key = self._roster.free(name, member)
         old, old_key = name_of(member), key_of(member)
         if self.ignores:
             self.settle()  # lines sent before the rename are judged by the names then
-        del self._by_key[old_key]
-        self._unsort(member)
-        member.name, member.key = name, key
-        self._by_key[key] = member
-        insort(self._sorted, member, key=_order)
-        self._everyone = tuple(self._by_key.values())
+        self._roster.remove(member)
+        self._roster.add(member, name, key)
         self.ignores.renamed(old_key, key, name)
         self._broadcast(member, lines.encode(lines.renamed(old, name)))
         log.info(lines.LOG_RENAMED, old=old, new=name)
@@ -220,7 +161,7 @@ class Room:
         self._queue(member, None, lines.encode(line), member)
 
     def is_member(self, member: Member) -> bool:
-        return member.key is not None and self._by_key.get(member.key) is member
+        return self._roster.is_member(member)
 
     def tell(self, member: Member, data: bytes) -> None:
         """Lines for one member, kept in order with what the room sends it."""
@@ -231,11 +172,6 @@ class Room:
         if not self.ignores.ignores(target, key_of(member)):
             self.tell(target, lines.encode(lines.private_from(name_of(member), text)))
         return True
-
-    def _unsort(self, member: Member) -> None:
-        index = bisect_left(self._sorted, fold(name_of(member)), key=_order)
-        assert self._sorted[index] is member
-        del self._sorted[index]
 
     def hand_over(self, member: Member) -> None:
         """

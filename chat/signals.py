@@ -26,7 +26,7 @@ from twisted.internet.interfaces import IReactorFromThreads
 from twisted.logger import Logger
 
 from chat import lines
-from chat.service import Listener
+from chat.listening import Listener
 
 log = Logger()
 

@@ -52,6 +52,12 @@ def redis_engine(url: str, prefix: str, history: int = 20) -> RedisEngine:
     return RedisEngine(reactor_time(), history, RedisAddress.parse(url), prefix, name, FAST_LEASES)
 
 
+def received(client: Client, line: str) -> bool:
+    """``client`` has been sent ``line`` (what it got is kept for ``take``)."""
+    client.room.flush()
+    return line.encode("utf-8") + b"\r\n" in client.transport.value()
+
+
 class OneRoom:
     """The room the tests chat in, and its daemons (one, or two on Redis)."""
 
@@ -71,7 +77,11 @@ class OneRoom:
         room = cls([Daemon(engine, **limits) for engine in engines], engines)
         for engine in engines:
             engine.start()
-        await room.until(lambda: all(engine.up for engine in engines), "the link up")
+        try:
+            await room.until(lambda: all(engine.up for engine in engines), "the link up")
+        except BaseException:
+            room.stop()  # no link left retrying under the next tests
+            raise
         return room
 
     def stop(self) -> None:

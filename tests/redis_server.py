@@ -5,7 +5,8 @@ one per test session). Tests that need no Redis never start it; without
 ``redis-server`` installed they are skipped (``.ci/run`` installs it).
 
 Each test gets a key prefix of its own (``redis_prefix``), so no test sees
-another's room.
+another's room; ``two_daemons`` is that room served by two daemons in this
+process (tests/engines.py).
 """
 
 from __future__ import annotations
@@ -15,12 +16,17 @@ import shutil
 import signal
 import socket
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+import pytest_twisted
 
 from tests.wire import LineReader
+
+if TYPE_CHECKING:
+    from tests.engines import OneRoom
 
 READY = "(?i)ready to accept connections"
 _prefixes = itertools.count()
@@ -47,7 +53,11 @@ class RedisServer:
             stderr=subprocess.STDOUT,
         )
         assert self.process.stdout is not None
-        LineReader(self.process.stdout.fileno(), b"\n").until(READY)
+        try:
+            LineReader(self.process.stdout.fileno(), b"\n").until(READY)
+        except BaseException:
+            self.stop()  # not left running if it never said it was ready
+            raise
 
     def stop(self, sig: int = signal.SIGKILL) -> None:
         """Stop it at once (SIGKILL: as a crash, nothing saved)."""
@@ -94,3 +104,13 @@ def redis(redis_server: RedisServer) -> Iterator[RedisServer]:
 def redis_prefix() -> str:
     """A key prefix no other test uses: a room of the test's own."""
     return f"test{next(_prefixes)}"
+
+
+@pytest_twisted.async_yield_fixture
+async def two_daemons(redis: RedisServer, redis_prefix: str) -> AsyncIterator[OneRoom]:
+    """Two daemons in this process on one Redis, serving the test's room."""
+    from tests.engines import OneRoom  # the Redis engine, only for the tests that use it
+
+    one = await OneRoom.on_redis(redis.url, redis_prefix, rate=0)
+    yield one
+    one.stop()

@@ -29,6 +29,7 @@ FIXED = [
     lines.CUT_OFF,
     lines.BACK,
     lines.error(lines.NAME_CUT_OFF),
+    lines.LINES_LOST,
 ]
 
 MADE = [

@@ -80,6 +80,14 @@ class HeaderTests(SynchronousTestCase):
         self.assertEqual(client.take(), [PROMPT])
         self.assertEqual(client.chat_protocol.origin, "10.0.0.1")
 
+    def test_unix_client_is_the_balancer(self) -> None:
+        """A v2 header naming a client on a unix socket (no IP address) counts as the balancer."""
+        paths = b"/run/front.sock".ljust(108, b"\0") * 2
+        header = b"\r\n\r\n\x00\r\nQUIT\n\x21\x31" + struct.pack("!H", len(paths)) + paths
+        client = self.server.connect_proxied(header)
+        self.assertEqual(client.take(), [PROMPT])
+        self.assertEqual(client.chat_protocol.origin, "10.0.0.1")
+
     def test_bad_headers_closed_quietly(self) -> None:
         """No header, a malformed one or a late one: closed, nothing sent, one log line a second."""
         bad = [b"soheil\r\n", b"PROXY TCP4 nonsense\r\n", b"PROXY TCP4 1.2.3.4 5.6.7.8 x 1\r\n"]

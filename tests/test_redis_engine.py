@@ -6,7 +6,6 @@ tests' redis-server (tests/redis_server.py).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import cast
 
 import pytest
@@ -16,23 +15,14 @@ from twisted.internet.defer import Deferred
 from twisted.logger import ILogObserver, LogEvent, formatEvent, globalLogPublisher
 
 from chat import lines
-from tests.engines import OneRoom, reactor_time, redis_engine
-from tests.harness import Client
+from tests.engines import OneRoom, reactor_time, received, redis_engine
 from tests.redis_server import RedisServer
 
 
-@pytest_twisted.async_yield_fixture
-async def room(redis: RedisServer, redis_prefix: str) -> AsyncIterator[OneRoom]:
+@pytest.fixture
+def room(two_daemons: OneRoom) -> OneRoom:
     """Two daemons on one Redis."""
-    one = await OneRoom.on_redis(redis.url, redis_prefix, rate=0)
-    yield one
-    one.stop()
-
-
-def received(client: Client, line: str) -> bool:
-    """``client`` has been sent ``line`` (what it got is kept for ``take``)."""
-    client.room.flush()
-    return line.encode("utf-8") + b"\r\n" in client.transport.value()
+    return two_daemons
 
 
 @pytest_twisted.ensureDeferred
@@ -55,12 +45,14 @@ async def test_dead_daemon_reaped_once(
 ) -> None:
     """A daemon that stops without a word: its users leave, seen once by everyone, names free."""
     third = await OneRoom.on_redis(redis.url, redis_prefix, daemons=1, rate=0)
-    soheil, ali = await room.chatters("soheil", "ali")
-    hasan = await third.join("hasan")
-    joined = "hasan is joined to the chatroom!"
-    await room.until(lambda: received(soheil, joined) and received(ali, joined), "the join")
-    soheil.take(), ali.take()
-    third.stop()  # no leave lines, no more lease
+    try:
+        soheil, ali = await room.chatters("soheil", "ali")
+        hasan = await third.join("hasan")
+        joined = "hasan is joined to the chatroom!"
+        await room.until(lambda: received(soheil, joined) and received(ali, joined), "the join")
+        soheil.take(), ali.take()
+    finally:
+        third.stop()  # no leave lines, no more lease
     await room.until(
         lambda: (
             received(soheil, "hasan has left the chatroom!")
@@ -107,6 +99,10 @@ async def test_redis_restarted_empty(room: OneRoom, redis: RedisServer) -> None:
     assert hasan.take()[-1] == lines.error(lines.NAME_CUT_OFF)
     redis.start()
     await room.until(lambda: all(received(c, lines.BACK) for c in (soheil, ali)), "back")
+    # Each daemon claims its names again in turn (docs/scaling.md): the
+    # other's may come a moment after a daemon is back.
+    everyone = ["ali", "hasan", "soheil"]
+    await room.until(lambda: all(e.names() == everyone for e in room.engines), "every name")
     await room.settled()
     for client in (soheil, ali, hasan):
         client.take()
@@ -160,20 +156,6 @@ def test_urls() -> None:
     assert (plain.port, plain.db, plain.password) == (6379, None, None)
     local = RedisAddress.parse("unix:///run/redis/redis.sock?db=3")
     assert (local.path, local.db) == ("/run/redis/redis.sock", 3)
-
-
-@pytest_twisted.ensureDeferred
-async def test_missed_lines_delivered_when_back(room: OneRoom) -> None:
-    """A batch a daemon never got (its link was down) is delivered from the history when back."""
-    soheil, ali = await room.chatters("soheil", "ali")
-    ali.send("are you there?")
-    await room.settled()
-    assert soheil.take() == ["ali: are you there?"]
-    engine = room.engines[0]
-    engine.mirror.last_seq -= 1  # as if that batch had been lost with the link
-    engine.link.cut()
-    await room.until(lambda: received(soheil, lines.BACK), "the link back")
-    assert soheil.take() == [lines.CUT_OFF, "ali: are you there?", lines.BACK]
 
 
 @pytest_twisted.ensureDeferred

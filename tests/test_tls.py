@@ -22,7 +22,7 @@ from twisted.protocols.tls import TLSMemoryBIOFactory
 from twisted.test.iosim import connect, makeFakeClient, makeFakeServer
 from twisted.trial.unittest import SynchronousTestCase
 
-from chat.service import Listener
+from chat.listening import Listener
 from chat.tls import is_tls, renew_certificate
 from tests.certificates import make_certificates
 from tests.harness import logged

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from twisted.internet.defer import Deferred
@@ -24,26 +23,18 @@ from chat import lines
 from chat.engines.redis import scripts
 from chat.engines.redis.address import RedisAddress
 from chat.engines.redis.batches import Batches, Done, Failed, nothing
+from chat.engines.redis.claims import Claims
 from chat.engines.redis.collector import RedisCollector
 from chat.engines.redis.here import Here
 from chat.engines.redis.leases import Leases, LeaseTimes
-from chat.engines.redis.link import REPLY_TIMEOUT, Link
+from chat.engines.redis.link import REPLY_TIMEOUT, RETRY_MOST, Link
 from chat.engines.redis.mirror import Mirror, Remote
 from chat.engines.redis.stats import LinkStats
 from chat.engines.redis.sync import Sync
-from chat.names import NameRejected, NameTaken, name_key
 from chat.room import Member, Room, key_of, name_of
 
 log = Logger()
 DEFAULT_LEASES = LeaseTimes()
-
-
-@dataclass(slots=True)
-class _Joining:
-    member: Member
-    name: str
-    done: Deferred[None] = field(default_factory=Deferred)
-    gave_up: bool = False
 
 
 class RedisEngine(Here):
@@ -66,106 +57,40 @@ class RedisEngine(Here):
         self._clock = clock
         self._cap = history
         self.mirror = Mirror(self.room, daemon, history)
-        self.mirror.own_join = self._came_back
-        self.mirror.own_rename = self._renamed
         self.mirror.own_lost = lambda member: self.link.cut()
+        self.mirror.lost = lambda: self.tell_everyone(lines.LINES_LOST)
+        # As long as a live daemon may take to claim its names again.
+        self.mirror.grace = max(leases.ttl + leases.every, 2 * RETRY_MOST)
+        self.mirror.later = self._later
         self.link = Link(clock, address, self.keys.channel, self, reply_timeout)
         self.leases = Leases(clock, self.link, self.keys, daemon, leases)
         self.sync = Sync(self)
         self.up = False
         self.told_cut_off = False
         self.batches = Batches(clock, self.link, self.keys, daemon, history, self.stats)
-        self.batches.sent = lambda: self.changed()
-        self._joining: dict[str, _Joining] = {}
-        # Renames on their way: the answer, and the new name.
-        self._renaming: dict[Member, tuple[Deferred[str], dict[str, str]]] = {}
+        self.batches.sent = self._answered
+        # Joins and renames on their way, told when they come back.
+        self.claims = Claims(self.room, self._send, lambda: self.up)
+        self.mirror.own_join = self.claims.came_back
+        self.mirror.own_rename = self.claims.renamed
         # Told after every batch sent or received (tests wait on it).
         self.changed: Callable[[], None] = lambda: None
 
     # What goes through Redis.
 
     def join(self, member: Member, name: str) -> Deferred[None]:
-        key = name_key(name)
-        self._free(key, name)
-        joining = self._joining[key] = _Joining(member, name)
-        self._send({"o": "j", "k": key, "n": name}, self._join_done(key), self._join_failed(key))
-        return joining.done
-
-    def _free(self, key: str, name: str, member: Member | None = None) -> None:
-        """Refuse at once a name this daemon knows is taken, or any while cut off."""
-        if not self.up:
-            raise NameRejected(lines.NAME_CUT_OFF)
-        holder = self.room.holder(key)
-        if holder is not None and holder is not member:
-            raise NameTaken(name, name_of(holder))
-        if key in self._joining:
-            raise NameTaken(name, self._joining[key].name)
-
-    def _join_done(self, key: str) -> Done:
-        def done(holder: str) -> None:
-            if holder:  # someone on another daemon has it
-                joining = self._joining.pop(key)
-                if not joining.gave_up:
-                    joining.done.errback(NameTaken(joining.name, holder))
-            # else: the member joins when its join line comes back (_came_back)
-
-        return done
-
-    def _join_failed(self, key: str) -> Failed:
-        def failed() -> None:
-            joining = self._joining.pop(key, None)
-            if joining is not None and not joining.gave_up:
-                joining.done.errback(NameRejected(lines.NAME_CUT_OFF))
-
-        return failed
-
-    def _came_back(self, key: str, name: str) -> None:
-        joining = self._joining.pop(key, None)
-        if joining is None:
-            return  # a name claimed again after the link came back: in already
-        if joining.gave_up:
-            self._send({"o": "l", "k": key, "n": name}, nothing, nothing)
-            return
-        self.room.join(joining.member, name)
-        joining.done.callback(None)
+        return self.claims.join(member, name)
 
     def rename(self, member: Member, name: str) -> Deferred[str]:
-        key = name_key(name)
-        self._free(key, name, member)
-        if member in self._renaming:
-            raise NameRejected("wait for your last /nick to be done")
-        renaming: Deferred[str] = Deferred()
-        event = {"o": "r", "k": key_of(member), "n": name_of(member), "k2": key, "n2": name}
-        self._renaming[member] = (renaming, event)
-
-        def done(holder: str) -> None:
-            if holder and self._renaming.get(member, (None,))[0] is renaming:
-                del self._renaming[member]
-                renaming.errback(NameTaken(name, holder))
-
-        def failed() -> None:
-            if self._renaming.get(member, (None,))[0] is renaming:
-                del self._renaming[member]
-                renaming.errback(NameRejected(lines.NAME_CUT_OFF))
-
-        self._send(event, done, failed)
-        return renaming
-
-    def _renamed(self, member: Member, old: str) -> None:
-        renaming = self._renaming.pop(member, None)
-        if renaming is not None:
-            renaming[0].callback(old)
+        return self.claims.rename(member, name)
 
     def leave(self, member: Member) -> bool:
-        for joining in self._joining.values():
-            if joining.member is member:
-                joining.gave_up = True
-        renaming = self._renaming.pop(member, None)
+        renaming = self.claims.gone(member)
         if not self.room.is_member(member):
             return False
         event = {"o": "l", "k": key_of(member), "n": name_of(member)}
         if renaming is not None:  # it leaves under whichever name Redis gave it
-            event.update(k2=renaming[1]["k2"], n2=renaming[1]["n2"])
+            event.update(k2=renaming["k2"], n2=renaming["n2"])
         # Its place is kept, silently, until the leave line comes back.
         self.room.swap(member, Remote(self.daemon))
         self._send(event, nothing, nothing)
@@ -198,9 +123,19 @@ class RedisEngine(Here):
     def _send(self, event: dict[str, str], done: Done, failed: Failed) -> None:
         self.batches.send(event, done, failed)
 
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes waiting for this daemon's members, and for Redis to take them."""
+        return self.room.queued_bytes + self.batches.waiting_bytes
+
+    def _answered(self) -> None:
+        """Redis answered a batch: readers held for it may read on."""
+        self.room.flushed()
+        self.changed()
+
     def idle(self) -> bool:
         """Nothing waits to be sent, nor for Redis's answer."""
-        return self.batches.idle() and not self._joining
+        return self.batches.idle() and not self.claims.waiting()
 
     # The link's news.
 
@@ -227,11 +162,7 @@ class RedisEngine(Here):
             self.stats.links_lost += 1
             log.warn(lines.LOG_REDIS_DOWN, url=str(self.link.address), reason=reason)
         self.up = self.stats.up = False
-        for joining in list(self._joining.values()):
-            self._join_failed(name_key(joining.name))()
-        renaming, self._renaming = self._renaming, {}
-        for waiting, _ in renaming.values():
-            waiting.errback(NameRejected(lines.NAME_CUT_OFF))
+        self.claims.cut_off()
         if not self.told_cut_off:
             self.told_cut_off = True
             self.tell_everyone(lines.CUT_OFF)
@@ -246,6 +177,15 @@ class RedisEngine(Here):
 
     def room_clock_call(self, seconds: float, call: Callable[[], None]) -> None:
         self._clock.callLater(seconds, call)
+
+    def _later(self, seconds: float, call: Callable[[], None]) -> None:
+        """``call`` in ``seconds``; the room may change then (tests wait on ``changed``)."""
+
+        def then() -> None:
+            call()
+            self.changed()
+
+        self._clock.callLater(seconds, then)
 
     # Start and stop, with the daemon.
 

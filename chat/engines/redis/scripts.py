@@ -7,6 +7,8 @@ keys they use (all under ``--redis-prefix``, default ``chatroom``):
 - ``P:daemons``: the daemons that hold names;
 - ``P:lease:DAEMON``: set with a time to live while the daemon is alive;
 - ``P:history``: the last messages, oldest first, as JSON;
+- ``P:recent``: the last ``REPLAY`` messages, actions and private messages,
+  for a daemon that missed them while cut off;
 - ``P:seq``: the number of the last batch published;
 - ``P:room``: the channel every daemon publishes its batches to.
 
@@ -24,6 +26,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Lines kept in ``P:recent`` for a daemon back from a cut: far more than one
+# reconnection (a fraction of a second to 2 s) misses, at about 1 kB a line
+# at most.
+REPLAY = 1000
+
 
 @dataclass(frozen=True, slots=True)
 class Keys:
@@ -36,6 +43,10 @@ class Keys:
     @property
     def history(self) -> str:
         return f"{self.prefix}:history"
+
+    @property
+    def recent(self) -> str:
+        return f"{self.prefix}:recent"
 
     @property
     def seq(self) -> str:
@@ -72,8 +83,8 @@ local function announce(daemon, now, out, reaped)
 end
 """
 
-# KEYS: names, history, seq, on:me, daemons.
-# ARGV: channel, me, history cap, time, events (JSON).
+# KEYS: names, history, seq, on:me, daemons, recent.
+# ARGV: channel, me, history cap, time, events (JSON), lines kept in recent.
 # Returns {seq (0: nothing published), result per event ("" or who holds the name)}.
 PUBLISH = (
     _COMMON
@@ -112,15 +123,20 @@ for i, e in ipairs(cjson.decode(ARGV[5])) do
 end
 redis.call("SADD", KEYS[5], me)
 local seq = announce(me, now, out, false)
-if seq > 0 and cap > 0 then
-  for _, e in ipairs(out) do
-    if e.o == "s" or e.o == "a" then
-      local entry = {s = seq, t = now, o = e.o, k = e.k, n = e.n, x = e.x}
-      redis.call("RPUSH", KEYS[2], cjson.encode(entry))
+local said, kept = false, false
+for _, e in ipairs(out) do
+  if e.o == "s" or e.o == "a" or e.o == "p" then
+    local entry = cjson.encode({s = seq, t = now, o = e.o, k = e.k, n = e.n, x = e.x, to = e.to})
+    redis.call("RPUSH", KEYS[6], entry)
+    kept = true
+    if cap > 0 and e.o ~= "p" then
+      redis.call("RPUSH", KEYS[2], entry)
+      said = true
     end
   end
-  redis.call("LTRIM", KEYS[2], -cap, -1)
 end
+if said then redis.call("LTRIM", KEYS[2], -cap, -1) end
+if kept then redis.call("LTRIM", KEYS[6], -tonumber(ARGV[6]), -1) end
 local reply = {seq}
 for i = 1, #results do reply[i + 1] = results[i] end
 return reply
@@ -202,11 +218,15 @@ return lost
 """
 )
 
-# KEYS: names, history, seq. Returns {seq, names (flat key, value list), history}.
+# KEYS: names, history, seq, recent. ARGV: "1" to read recent too.
+# Returns {seq, names (flat key, value list), history, recent}.
 SNAPSHOT = """
+local recent = {}
+if ARGV[1] == "1" then recent = redis.call("LRANGE", KEYS[4], 0, -1) end
 return {
   tonumber(redis.call("GET", KEYS[3]) or "0"),
   redis.call("HGETALL", KEYS[1]),
   redis.call("LRANGE", KEYS[2], 0, -1),
+  recent,
 }
 """

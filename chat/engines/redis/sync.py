@@ -1,9 +1,9 @@
 """
 Making the room whole when the link to Redis comes up (at start, and after
 every outage): renew the lease, claim this daemon's names again
-(``scripts.RESTORE``), then read the room as Redis has it
-(``scripts.SNAPSHOT``) into the mirror. Batches that arrive meanwhile are
-held, and applied after the snapshot if they are newer than it.
+(``scripts.RESTORE``), then read the room as Redis has it, with the lines
+said meanwhile (``scripts.SNAPSHOT``), into the mirror. Batches that arrive
+meanwhile are held, and applied after the snapshot if they are newer than it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from twisted.python.failure import Failure
 
 from chat import lines
 from chat.engines.redis import scripts
-from chat.engines.redis.mirror import Batch, Local, Remote
+from chat.engines.redis.mirror import Batch, Local, Missed, Remote
 from chat.room import key_of, name_of
 
 if TYPE_CHECKING:
@@ -52,9 +52,11 @@ class Sync:
         self.stop()
         self._held = []
         engine, keys, this = self._engine, self._engine.keys, self._round
-        members = [[key_of(m), name_of(m)] for m in engine.local_members()]
 
         def restore(_: object) -> Any:
+            # Who is here now, not when the link came up: whoever left since
+            # has sent its leave, and must not be claimed again.
+            members = [[key_of(m), name_of(m)] for m in engine.local_members()]
             return engine.link.run(
                 scripts.RESTORE,
                 [keys.names, keys.daemons, keys.seq, keys.on(engine.daemon)],
@@ -65,7 +67,10 @@ class Sync:
             if this == self._round:
                 for key in taken:
                     self._lose_name(key)
-            return engine.link.run(scripts.SNAPSHOT, [keys.names, keys.history, keys.seq], [])
+            # What was said while cut off, unless this daemon has seen nothing yet.
+            recent = "1" if engine.mirror.last_seq else "0"
+            snapshot_keys = [keys.names, keys.history, keys.seq, keys.recent]
+            return engine.link.run(scripts.SNAPSHOT, snapshot_keys, [recent])
 
         def snapshot(reply: list[Any]) -> None:
             if this != self._round:
@@ -76,7 +81,9 @@ class Sync:
                 held = json.loads(value)
                 names[key] = (held["n"], held["d"])
             history = [json.loads(entry) for entry in reply[2]]
-            engine.mirror.resync(int(reply[0]), names, history)
+            recent = [json.loads(entry) for entry in reply[3]]
+            whole = len(recent) < engine.batches.replay  # none was cut off its start
+            engine.mirror.resync(int(reply[0]), names, history, Missed(recent, whole))
             held, self._held = self._held or [], None
             for batch in held:
                 engine.mirror.apply(batch)
