@@ -16,6 +16,7 @@ from twisted.internet.defer import Deferred
 from twisted.logger import ILogObserver, LogEvent, formatEvent, globalLogPublisher
 
 from chat import lines
+from chat.pressure import TURN_LIMIT
 from tests.engines import OneRoom, reactor_time, redis_engine
 from tests.harness import Client
 from tests.redis_server import RedisServer
@@ -47,6 +48,36 @@ async def test_one_script_per_turn(room: OneRoom) -> None:
     await room.settled()
     assert engine.stats.published_batches == before + 1
     assert len(hasan.take()) == 100
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_burst_goes_to_redis_a_turn_at_a_time(room: OneRoom) -> None:
+    """Everyone sending at once: no batch holds much more than a turn's limit, and all arrives."""
+    senders = [await room.join(f"user{n}", 0) for n in range(40)]
+    reader = await room.join("reader", 1)
+    await room.settled()
+    engine = room.engines[0]
+    run, sizes = engine.link.run, []
+
+    def measured(script: str, keys: list[str], args: list[object]) -> Deferred[object]:
+        sizes.append(len(str(args[-1])))
+        return run(script, keys, args)
+
+    engine.link.run = measured  # type: ignore[method-assign]
+    reader.take()
+    for n, sender in enumerate(senders):
+        sender.send(b"".join(b"%02d-%d " % (n, i) + b"x" * 990 + b"\n" for i in range(10)))
+    got: list[str] = []
+
+    def all_in() -> bool:
+        got.extend(reader.take())
+        return len(got) == 400
+
+    await room.until(all_in, "every line")
+    assert max(sizes) < TURN_LIMIT + 4096, sizes
+    for n in range(40):
+        mine = [line.split()[1] for line in got if line.startswith(f"user{n}: ")]
+        assert mine == [f"{n:02}-{i}" for i in range(10)]
 
 
 @pytest_twisted.ensureDeferred

@@ -2,6 +2,12 @@
 What this daemon's members do in one turn of the reactor, sent to Redis as
 one script (``scripts.PUBLISH``): one command per daemon per busy turn,
 whatever the number of lines or users (docs/scaling.md).
+
+The lines on their way (queued, sent, or published and not yet back on the
+channel) are counted in ``pending_bytes``: they are part of what the daemon
+holds for its members' next turns, so the pressure on everyone's output
+(``chat.pressure``) stops the reading while they come to a turn's limit, as
+it does in memory, and the batches stay that small.
 """
 
 from __future__ import annotations
@@ -30,6 +36,11 @@ def nothing(*_: object) -> None:
     pass
 
 
+def size(event: dict[str, str]) -> int:
+    """About the bytes an event costs, in the batch and in the lines it becomes."""
+    return sum(len(value) for value in event.values())
+
+
 class Batches:
     def __init__(
         self,
@@ -52,12 +63,20 @@ class Batches:
         # The number of the last batch published, and who is told of each answer.
         self.last_published = 0
         self.sent: Callable[[], None] = lambda: None
+        # Bytes of the lines on their way; of those published, by batch
+        # number, until the batch is back (``delivered``). The engine tells
+        # the number of the last batch back, and is told when bytes are freed.
+        self.pending_bytes = 0
+        self._unseen: dict[int, int] = {}
+        self.seen: Callable[[], int] = lambda: 0
+        self.released: Callable[[], None] = lambda: None
 
     def idle(self) -> bool:
         return not self._outgoing and self.in_flight == 0
 
     def send(self, event: dict[str, str], done: Done, failed: Failed) -> None:
         self._outgoing.append((event, done, failed))
+        self.pending_bytes += size(event)
         if self._send_call is None:
             self._send_call = self._clock.callLater(0, self._publish)
 
@@ -85,6 +104,10 @@ class Batches:
             self.stats.published_lines += sum(1 for result in results if not result)
         for (_, done, _), result in zip(batch, results, strict=True):
             done(result or "")
+        if seq > self.seen():
+            self._unseen[seq] = self._unseen.get(seq, 0) + _bytes(batch)
+        else:
+            self._release(_bytes(batch))
         self.sent()
 
     def _not_published(self, failure: Failure, batch: list[tuple[Any, Done, Failed]]) -> None:
@@ -92,4 +115,24 @@ class Batches:
         log.debug("Redis: a batch was not published: {reason}", reason=failure.getErrorMessage())
         for _, _, failed in batch:
             failed()
+        self._release(_bytes(batch))
         self.sent()
+
+    def delivered(self, seq: int) -> None:
+        """The batches up to ``seq`` are back from the channel: their lines are the room's now."""
+        back = [number for number in self._unseen if number <= seq]
+        if back:
+            self._release(sum(self._unseen.pop(number) for number in back))
+
+    def forget(self) -> None:
+        """The link is down: no batch published will come back."""
+        self._release(sum(self._unseen.values()))
+        self._unseen.clear()
+
+    def _release(self, freed: int) -> None:
+        self.pending_bytes -= freed
+        self.released()
+
+
+def _bytes(batch: list[tuple[dict[str, str], Done, Failed]]) -> int:
+    return sum(size(event) for event, _, _ in batch)

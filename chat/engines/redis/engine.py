@@ -76,6 +76,8 @@ class RedisEngine(Here):
         self.told_cut_off = False
         self.batches = Batches(clock, self.link, self.keys, daemon, history, self.stats)
         self.batches.sent = lambda: self.changed()
+        self.batches.seen = lambda: self.mirror.last_seq
+        self.batches.released = lambda: self.room.flushed()
         self._joining: dict[str, _Joining] = {}
         # Renames on their way: the answer, and the new name.
         self._renaming: dict[Member, tuple[Deferred[str], dict[str, str]]] = {}
@@ -216,6 +218,7 @@ class RedisEngine(Here):
                 # This daemon's view is wrong somewhere: read the room again.
                 log.failure("Redis: a batch could not be applied; making the room whole again")
                 self.link.cut()
+            self.batches.delivered(self.mirror.last_seq)
         self.changed()
 
     def link_up(self) -> None:
@@ -227,6 +230,7 @@ class RedisEngine(Here):
             self.stats.links_lost += 1
             log.warn(lines.LOG_REDIS_DOWN, url=str(self.link.address), reason=reason)
         self.up = self.stats.up = False
+        self.batches.forget()
         for joining in list(self._joining.values()):
             self._join_failed(name_key(joining.name))()
         renaming, self._renaming = self._renaming, {}
