@@ -11,14 +11,20 @@ from typing import cast
 
 import pytest
 import pytest_twisted
+import txredisapi
 from prometheus_client.registry import CollectorRegistry
-from twisted.internet.defer import Deferred
-from twisted.logger import ILogObserver, LogEvent, formatEvent, globalLogPublisher
+from twisted.internet.defer import Deferred, fail
+from twisted.internet.task import Clock
+from twisted.logger import ILogObserver, LogEvent, capturedLogs, formatEvent, globalLogPublisher
 
 from chat import lines
+from chat.engines.redis.batches import Batches, nothing
+from chat.engines.redis.link import Link
+from chat.engines.redis.scripts import Keys
+from chat.engines.redis.stats import LinkStats
 from chat.pressure import TURN_LIMIT
 from tests.engines import OneRoom, reactor_time, redis_engine
-from tests.harness import Client
+from tests.harness import Client, logged
 from tests.redis_server import RedisServer
 
 
@@ -78,6 +84,33 @@ async def test_a_burst_goes_to_redis_a_turn_at_a_time(room: OneRoom) -> None:
     for n in range(40):
         mine = [line.split()[1] for line in got if line.startswith(f"user{n}: ")]
         assert mine == [f"{n:02}-{i}" for i in range(10)]
+
+
+class RefusingRedis:
+    """A link to a Redis that refuses every script, as one out of memory does."""
+
+    def run(self, script: str, keys: list[str], args: list[object]) -> Deferred[object]:
+        return fail(txredisapi.ResponseError("OOM command not allowed"))
+
+
+def test_refused_batches_logged_once_a_second() -> None:
+    """Redis refusing every batch: each sender is told; the log says so once a second, counted."""
+    clock = Clock()
+    batches = Batches(clock, cast(Link, RefusingRedis()), Keys("p"), "d", 20, LinkStats())
+    told: list[None] = []
+    with capturedLogs() as events:
+        for n in range(50):
+            event = {"o": "s", "k": "soheil", "n": "soheil", "x": f"line {n}"}
+            batches.send(event, nothing, lambda: told.append(None))
+            clock.advance(0.01)
+        clock.pump([1, 1, 1])
+    assert len(told) == 50
+    assert batches.pending_bytes == 0
+    assert logged(events) == [
+        "Redis refused a batch of lines (OOM command not allowed); their senders were told",
+        "Redis refused 49 more batch(es) of lines in the last second",
+    ]
+    assert clock.getDelayedCalls() == []
 
 
 @pytest_twisted.ensureDeferred

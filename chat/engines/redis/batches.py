@@ -16,10 +16,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import txredisapi
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from chat import lines
 from chat.engines.redis import scripts
 from chat.engines.redis.link import Link
 from chat.engines.redis.stats import LinkStats
@@ -30,6 +32,10 @@ log = Logger()
 # the link failed under it.
 Done = Callable[[str], None]
 Failed = Callable[[], None]
+
+
+# Seconds between two log lines about batches Redis refused.
+QUIET = 1.0
 
 
 def nothing(*_: object) -> None:
@@ -70,6 +76,7 @@ class Batches:
         self._unseen: dict[int, int] = {}
         self.seen: Callable[[], int] = lambda: 0
         self.released: Callable[[], None] = lambda: None
+        self._refusals = Refusals(clock)
 
     def idle(self) -> bool:
         return not self._outgoing and self.in_flight == 0
@@ -112,7 +119,10 @@ class Batches:
 
     def _not_published(self, failure: Failure, batch: list[tuple[Any, Done, Failed]]) -> None:
         self.in_flight -= 1
-        log.debug("Redis: a batch was not published: {reason}", reason=failure.getErrorMessage())
+        # A lost link is logged once by the link; Redis refusing (out of
+        # memory, a read-only replica) fails every batch, so is logged sparingly.
+        if failure.check(txredisapi.ResponseError):
+            self._refusals.refused(failure.getErrorMessage())
         for _, _, failed in batch:
             failed()
         self._release(_bytes(batch))
@@ -136,3 +146,26 @@ class Batches:
 
 def _bytes(batch: list[tuple[dict[str, str], Done, Failed]]) -> int:
     return sum(size(event) for event, _, _ in batch)
+
+
+class Refusals:
+    """Batches Redis refused: the first is logged, the rest of its second counted."""
+
+    def __init__(self, clock: IReactorTime) -> None:
+        self._clock = clock
+        self._quiet: IDelayedCall | None = None
+        self._count = 0
+
+    def refused(self, reason: str) -> None:
+        if self._quiet is not None:
+            self._count += 1
+            return
+        log.warn(lines.LOG_REDIS_REFUSED_BATCH, reason=reason)
+        self._quiet = self._clock.callLater(QUIET, self._summarise)
+
+    def _summarise(self) -> None:
+        self._quiet = None
+        if self._count:
+            log.warn(lines.LOG_REDIS_REFUSED_MORE, count=self._count)
+            self._count = 0
+            self._quiet = self._clock.callLater(QUIET, self._summarise)
