@@ -86,6 +86,19 @@ async def test_a_burst_goes_to_redis_a_turn_at_a_time(room: OneRoom) -> None:
         assert mine == [f"{n:02}-{i}" for i in range(10)]
 
 
+@pytest_twisted.ensureDeferred
+async def test_name_free_at_once_after_quit(room: OneRoom) -> None:
+    """A name is free again as soon as its holder quits, as on one daemon."""
+    soheil, ali = await room.chatters("soheil", "ali")
+    soheil.send("/quit")
+    again = room.connect(0)
+    again.take()
+    again.send("soheil")
+    await room.settled()
+    assert again.take()[-1] == "online (2): ali, soheil"
+    assert ali.take() == ["soheil has left the chatroom!", "soheil is joined to the chatroom!"]
+
+
 class RefusingRedis:
     """A link to a Redis that refuses every script, as one out of memory does."""
 

@@ -98,7 +98,10 @@ class RedisEngine(Here):
         if not self.up:
             raise NameRejected(lines.NAME_CUT_OFF)
         holder = self.room.holder(key)
-        if holder is not None and holder is not member:
+        # One of ours who left holds it until its leave is back; the leave
+        # goes to Redis first, so the name is free for whoever asks next.
+        leaving = isinstance(holder, Remote) and holder.daemon == self.daemon
+        if holder is not None and holder is not member and not leaving:
             raise NameTaken(name, name_of(holder))
         if key in self._joining:
             raise NameTaken(name, self._joining[key].name)
@@ -128,6 +131,9 @@ class RedisEngine(Here):
         if joining.gave_up:
             self._send({"o": "l", "k": key, "n": name}, nothing, nothing)
             return
+        stale = self.room.holder(key)
+        if isinstance(stale, Remote):  # a leave Redis did not publish
+            self.room.leave(stale)
         self.room.join(joining.member, name)
         joining.done.callback(None)
 
