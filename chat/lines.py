@@ -266,8 +266,9 @@ LINES_LOST = error("some lines sent while the chatroom was cut off could not be 
 LOG_REDIS_UP = "Redis link up ({url}): serving the room as {daemon}"
 LOG_REDIS_DOWN = "Redis link down ({url}): {reason}; reconnecting"
 LOG_REDIS_REFUSED = "Redis: could not make the room whole ({reason}); trying again in {seconds:g} s"
-LOG_REDIS_BATCH_REFUSED = "Redis refused a batch ({reason}); making the room whole again"
 LOG_REDIS_UNREACHABLE = "Redis: cannot connect to {url} ({reason}); trying again"
+LOG_REDIS_REFUSED_BATCH = "Redis refused a batch of lines ({reason}); making the room whole again"
+LOG_REDIS_REFUSED_MORE = "Redis refused {count} more batch(es) of lines in the last second"
 LOG_REAPED = "Redis: {count} user(s) of {daemon}, which stopped renewing its lease, left the room"
 
 

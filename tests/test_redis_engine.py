@@ -10,12 +10,20 @@ from typing import cast
 
 import pytest
 import pytest_twisted
+import txredisapi
 from prometheus_client.registry import CollectorRegistry
-from twisted.internet.defer import Deferred
-from twisted.logger import ILogObserver, LogEvent, formatEvent, globalLogPublisher
+from twisted.internet.defer import Deferred, fail
+from twisted.internet.task import Clock
+from twisted.logger import ILogObserver, LogEvent, capturedLogs, formatEvent, globalLogPublisher
 
 from chat import lines
+from chat.engines.redis.batches import Batches, nothing
+from chat.engines.redis.link import Link
+from chat.engines.redis.scripts import Keys
+from chat.engines.redis.stats import LinkStats
+from chat.pressure import TURN_LIMIT
 from tests.engines import OneRoom, reactor_time, received, redis_engine
+from tests.harness import logged
 from tests.redis_server import RedisServer
 
 
@@ -37,6 +45,82 @@ async def test_one_script_per_turn(room: OneRoom) -> None:
     await room.settled()
     assert engine.stats.published_batches == before + 1
     assert len(hasan.take()) == 100
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_burst_goes_to_redis_a_turn_at_a_time(room: OneRoom) -> None:
+    """Everyone sending at once: no batch holds much more than a turn's limit, and all arrives."""
+    senders = [await room.join(f"user{n}", 0) for n in range(40)]
+    reader = await room.join("reader", 1)
+    await room.settled()
+    engine = room.engines[0]
+    run, sizes = engine.link.run, []
+
+    def measured(script: str, keys: list[str], args: list[object]) -> Deferred[object]:
+        sizes.append(len(str(args[-1])))
+        return run(script, keys, args)
+
+    engine.link.run = measured  # type: ignore[method-assign]
+    reader.take()
+    for n, sender in enumerate(senders):
+        sender.send(b"".join(b"%02d-%d " % (n, i) + b"x" * 990 + b"\n" for i in range(10)))
+    got: list[str] = []
+
+    def all_in() -> bool:
+        got.extend(reader.take())
+        return len(got) == 400
+
+    await room.until(all_in, "every line")
+    assert max(sizes) < TURN_LIMIT + 4096, sizes
+    for n in range(40):
+        mine = [line.split()[1] for line in got if line.startswith(f"user{n}: ")]
+        assert mine == [f"{n:02}-{i}" for i in range(10)]
+
+
+@pytest_twisted.ensureDeferred
+async def test_name_free_at_once_after_quit(room: OneRoom) -> None:
+    """A name is free again as soon as its holder quits, as on one daemon."""
+    soheil, ali = await room.chatters("soheil", "ali")
+    soheil.send("/quit")
+    again = room.connect(0)
+    again.take()
+    again.send("soheil")
+    await room.settled()
+    assert again.take()[-1] == "online (2): ali, soheil"
+    assert ali.take() == ["soheil has left the chatroom!", "soheil is joined to the chatroom!"]
+
+
+class RefusingRedis:
+    """A link to a Redis that refuses every script, as one out of memory does."""
+
+    def __init__(self) -> None:
+        self.cuts = 0
+
+    def run(self, script: str, keys: list[str], args: list[object]) -> Deferred[object]:
+        return fail(txredisapi.ResponseError("OOM command not allowed"))
+
+    def cut(self) -> None:
+        self.cuts += 1
+
+
+def test_refused_batches_logged_once_a_second() -> None:
+    """Redis refusing batches: each sender is told, the link cut, the log written once a second."""
+    clock, redis = Clock(), RefusingRedis()
+    batches = Batches(clock, cast(Link, redis), Keys("p"), "d", 20, LinkStats())
+    told: list[None] = []
+    with capturedLogs() as events:
+        for n in range(50):
+            event = {"o": "s", "k": "soheil", "n": "soheil", "x": f"line {n}"}
+            batches.send(event, nothing, lambda: told.append(None))
+            clock.advance(0.01)
+        clock.pump([1, 1, 1])
+    assert len(told) == redis.cuts == 50
+    assert batches.pending_bytes == 0
+    assert logged(events) == [
+        "Redis refused a batch of lines (OOM command not allowed); making the room whole again",
+        "Redis refused 49 more batch(es) of lines in the last second",
+    ]
+    assert clock.getDelayedCalls() == []
 
 
 @pytest_twisted.ensureDeferred

@@ -2,6 +2,13 @@
 What this daemon's members do in one turn of the reactor, sent to Redis as
 one script (``scripts.PUBLISH``): one command per daemon per busy turn,
 whatever the number of lines or users (docs/scaling.md).
+
+The lines on their way (queued, sent, or published and not yet back on the
+channel) are counted in ``pending_bytes``: they are part of what the daemon
+holds for its members' next turns, so the pressure on everyone's output
+(``chat.pressure``) stops the reading while they come to a turn's limit, as
+it does in memory, and the batches stay that small; a Redis that takes
+lines but does not answer costs no memory beyond that either.
 """
 
 from __future__ import annotations
@@ -28,8 +35,17 @@ Done = Callable[[str], None]
 Failed = Callable[[], None]
 
 
+# Seconds between two log lines about batches Redis refused.
+QUIET = 1.0
+
+
 def nothing(*_: object) -> None:
     pass
+
+
+def size(event: dict[str, str]) -> int:
+    """About the bytes an event costs, in the batch and in the lines it becomes."""
+    return sum(len(value) for value in event.values())
 
 
 class Batches:
@@ -51,31 +67,32 @@ class Batches:
         self._outgoing: list[tuple[dict[str, str], Done, Failed]] = []
         self._send_call: IDelayedCall | None = None
         self.in_flight = 0
-        # About the bytes of the lines sent and not answered yet, which
-        # count toward the pressure on the reading (``chat.pressure``).
-        self.waiting_bytes = 0
-        self._outgoing_bytes = 0
         # Lines kept in Redis for a daemon back from a cut (``scripts.REPLAY``).
         self.replay = scripts.REPLAY
         # The number of the last batch published, and who is told of each answer.
         self.last_published = 0
         self.sent: Callable[[], None] = lambda: None
+        # Bytes of the lines on their way; of those published, by batch
+        # number, until the batch is back (``delivered``). The engine tells
+        # the number of the last batch back, and is told when bytes are freed.
+        self.pending_bytes = 0
+        self._unseen: dict[int, int] = {}
+        self.seen: Callable[[], int] = lambda: 0
+        self.released: Callable[[], None] = lambda: None
+        self._refusals = Refusals(clock)
 
     def idle(self) -> bool:
         return not self._outgoing and self.in_flight == 0
 
     def send(self, event: dict[str, str], done: Done, failed: Failed) -> None:
         self._outgoing.append((event, done, failed))
-        size = sum(len(value) for value in event.values())
-        self._outgoing_bytes += size
-        self.waiting_bytes += size
+        self.pending_bytes += size(event)
         if self._send_call is None:
             self._send_call = self._clock.callLater(0, self._publish)
 
     def _publish(self) -> None:
         self._send_call = None
         batch, self._outgoing = self._outgoing, []
-        size, self._outgoing_bytes = self._outgoing_bytes, 0
         events = json.dumps([event for event, _, _ in batch], ensure_ascii=False)
         keys = self.keys
         sent = self.link.run(
@@ -87,15 +104,12 @@ class Batches:
         sent.addCallbacks(
             self._published,
             self._not_published,
-            callbackArgs=(batch, size),
-            errbackArgs=(batch, size),
+            callbackArgs=(batch,),
+            errbackArgs=(batch,),
         )
 
-    def _published(
-        self, reply: list[Any], batch: list[tuple[Any, Done, Failed]], size: int
-    ) -> None:
+    def _published(self, reply: list[Any], batch: list[tuple[Any, Done, Failed]]) -> None:
         self.in_flight -= 1
-        self.waiting_bytes -= size
         seq, results = int(reply[0]), reply[1:]
         if seq:
             self.last_published = seq
@@ -103,21 +117,67 @@ class Batches:
             self.stats.published_lines += sum(1 for result in results if not result)
         for (_, done, _), result in zip(batch, results, strict=True):
             done(result or "")
+        if seq > self.seen():
+            self._unseen[seq] = self._unseen.get(seq, 0) + _bytes(batch)
+        else:
+            self._release(_bytes(batch))
         self.sent()
 
-    def _not_published(
-        self, failure: Failure, batch: list[tuple[Any, Done, Failed]], size: int
-    ) -> None:
+    def _not_published(self, failure: Failure, batch: list[tuple[Any, Done, Failed]]) -> None:
         self.in_flight -= 1
-        self.waiting_bytes -= size
-        reason = failure.getErrorMessage()
-        log.debug("Redis: a batch was not published: {reason}", reason=reason)
+        refused = failure.check(txredisapi.ResponseError) is not None
+        # A lost link is logged once by the link; Redis refusing (out of
+        # memory, a read-only replica, a script error) fails every batch
+        # meanwhile, so is logged sparingly.
+        if refused:
+            self._refusals.refused(failure.getErrorMessage())
         for _, _, failed in batch:
             failed()
-        if failure.check(txredisapi.ResponseError):
-            # Redis refused it (a read-only replica, a script error): what
-            # it carried (a leave, a name) is made good when the room is
-            # made whole again, once Redis takes writes.
-            log.warn(lines.LOG_REDIS_BATCH_REFUSED, reason=reason)
+        self._release(_bytes(batch))
+        if refused:
+            # What the batch carried (a leave, a name) is made good when the
+            # room is made whole again, once Redis takes writes.
             self.link.cut()
         self.sent()
+
+    def delivered(self, seq: int) -> None:
+        """The batches up to ``seq`` are back from the channel: their lines are the room's now."""
+        back = [number for number in self._unseen if number <= seq]
+        if back:
+            self._release(sum(self._unseen.pop(number) for number in back))
+
+    def forget(self) -> None:
+        """The link is down: no batch published will come back."""
+        self._release(sum(self._unseen.values()))
+        self._unseen.clear()
+
+    def _release(self, freed: int) -> None:
+        self.pending_bytes -= freed
+        self.released()
+
+
+def _bytes(batch: list[tuple[dict[str, str], Done, Failed]]) -> int:
+    return sum(size(event) for event, _, _ in batch)
+
+
+class Refusals:
+    """Batches Redis refused: the first is logged, the rest of its second counted."""
+
+    def __init__(self, clock: IReactorTime) -> None:
+        self._clock = clock
+        self._quiet: IDelayedCall | None = None
+        self._count = 0
+
+    def refused(self, reason: str) -> None:
+        if self._quiet is not None:
+            self._count += 1
+            return
+        log.warn(lines.LOG_REDIS_REFUSED_BATCH, reason=reason)
+        self._quiet = self._clock.callLater(QUIET, self._summarise)
+
+    def _summarise(self) -> None:
+        self._quiet = None
+        if self._count:
+            log.warn(lines.LOG_REDIS_REFUSED_MORE, count=self._count)
+            self._count = 0
+            self._quiet = self._clock.callLater(QUIET, self._summarise)

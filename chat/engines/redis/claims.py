@@ -14,6 +14,7 @@ from twisted.internet.defer import Deferred
 
 from chat import lines
 from chat.engines.redis.batches import Done, Failed, nothing
+from chat.engines.redis.mirror import Remote
 from chat.names import NameRejected, NameTaken, name_key
 from chat.room import Member, Room, key_of, name_of
 
@@ -31,10 +32,11 @@ class _Joining:
 class Claims:
     """The joins and renames this daemon has asked Redis for."""
 
-    def __init__(self, room: Room, send: Send, up: Callable[[], bool]) -> None:
+    def __init__(self, room: Room, send: Send, up: Callable[[], bool], daemon: str) -> None:
         self._room = room
         self._send = send
         self._up = up
+        self._daemon = daemon
         self._joining: dict[str, _Joining] = {}
         # Renames on their way: the answer, and the event (with the new name).
         self._renaming: dict[Member, tuple[Deferred[str], dict[str, str]]] = {}
@@ -55,7 +57,10 @@ class Claims:
         if not self._up():
             raise NameRejected(lines.NAME_CUT_OFF)
         holder = self._room.holder(key)
-        if holder is not None and holder is not member:
+        # One of ours who left holds it until its leave is back; the leave
+        # goes to Redis first, so the name is free for whoever asks next.
+        leaving = isinstance(holder, Remote) and holder.daemon == self._daemon
+        if holder is not None and holder is not member and not leaving:
             raise NameTaken(name, name_of(holder))
         if key in self._joining:
             raise NameTaken(name, self._joining[key].name)
@@ -86,6 +91,9 @@ class Claims:
         if joining.gave_up:
             self._send({"o": "l", "k": key, "n": name}, nothing, nothing)
             return
+        stale = self._room.holder(key)
+        if isinstance(stale, Remote):  # a leave Redis did not publish
+            self._room.leave(stale)
         self._room.join(joining.member, name)
         joining.done.callback(None)
 

@@ -68,9 +68,11 @@ class RedisEngine(Here):
         self.up = False
         self.told_cut_off = False
         self.batches = Batches(clock, self.link, self.keys, daemon, history, self.stats)
-        self.batches.sent = self._answered
+        self.batches.sent = lambda: self.changed()
+        self.batches.seen = lambda: self.mirror.last_seq
+        self.batches.released = lambda: self.room.flushed()
         # Joins and renames on their way, told when they come back.
-        self.claims = Claims(self.room, self._send, lambda: self.up)
+        self.claims = Claims(self.room, self._send, lambda: self.up, daemon)
         self.mirror.own_join = self.claims.came_back
         self.mirror.own_rename = self.claims.renamed
         # Told after every batch sent or received (tests wait on it).
@@ -123,16 +125,6 @@ class RedisEngine(Here):
     def _send(self, event: dict[str, str], done: Done, failed: Failed) -> None:
         self.batches.send(event, done, failed)
 
-    @property
-    def queued_bytes(self) -> int:
-        """Bytes waiting for this daemon's members, and for Redis to take them."""
-        return self.room.queued_bytes + self.batches.waiting_bytes
-
-    def _answered(self) -> None:
-        """Redis answered a batch: readers held for it may read on."""
-        self.room.flushed()
-        self.changed()
-
     def idle(self) -> bool:
         """Nothing waits to be sent, nor for Redis's answer."""
         return self.batches.idle() and not self.claims.waiting()
@@ -151,6 +143,7 @@ class RedisEngine(Here):
                 # This daemon's view is wrong somewhere: read the room again.
                 log.failure("Redis: a batch could not be applied; making the room whole again")
                 self.link.cut()
+            self.batches.delivered(self.mirror.last_seq)
         self.changed()
 
     def link_up(self) -> None:
@@ -162,6 +155,7 @@ class RedisEngine(Here):
             self.stats.links_lost += 1
             log.warn(lines.LOG_REDIS_DOWN, url=str(self.link.address), reason=reason)
         self.up = self.stats.up = False
+        self.batches.forget()
         self.claims.cut_off()
         if not self.told_cut_off:
             self.told_cut_off = True

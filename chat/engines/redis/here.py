@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from chat import lines
+from chat.engines.redis.batches import Batches
 from chat.engines.redis.mirror import Mirror, Remote
 from chat.ignores import Ignores
 from chat.room import Member, Room
@@ -18,6 +19,7 @@ class Here:
     """The engine's calls answered from this daemon's room."""
 
     mirror: Mirror
+    batches: Batches
 
     def __init__(self, room: Room) -> None:
         self.room = room
@@ -28,7 +30,8 @@ class Here:
 
     @property
     def queued_bytes(self) -> int:
-        return self.room.queued_bytes
+        """What waits for this daemon's members: lines for the next turn, and on their way."""
+        return self.room.queued_bytes + self.batches.pending_bytes
 
     @property
     def flushed(self) -> Callable[[], None]:

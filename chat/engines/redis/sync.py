@@ -87,6 +87,7 @@ class Sync:
             held, self._held = self._held or [], None
             for batch in held:
                 engine.mirror.apply(batch)
+            engine.batches.delivered(engine.mirror.last_seq)
             self._synced()
 
         def failed(failure: Failure) -> None:
