@@ -219,3 +219,21 @@ def test_hostile_server_text_neutralised() -> None:
             "no line ending",
         ]
         assert all(cell.fg == "default" for cell in terminal.screen.buffer[1].values())
+
+
+def test_keys_typed_while_a_line_prints_are_not_echoed() -> None:
+    """Keys typed while a server line is being printed show once, in the prompt below it."""
+    long_line = "x" * (1250 * 80 + 37)
+    with scripted_server() as (terminal, server):
+        server.sendall(b"Please enter your name:\r\n")
+        terminal.until_shown("Please enter your name:")
+        terminal.settle()
+        server.sendall(f"{long_line}\r\n".encode())
+        # A pty holds some 20 kB: with the first of the line read, the client is still writing it.
+        terminal.until_shown("x" * 80)
+        terminal.type("abc")
+        terminal.until_shown("> abc")
+        terminal.settle()
+        rows = terminal.rows()
+    assert rows[-2:] == ["x" * 37, "> abc"]
+    assert rows[:-2] == ["x" * 80] * (len(rows) - 2)
