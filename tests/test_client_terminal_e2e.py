@@ -6,6 +6,7 @@ server: what a person sees while lines arrive and they type.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import socket
 from collections.abc import Iterator
@@ -61,6 +62,22 @@ def terminal_and_name(daemon: Daemon, ali: Peer) -> Iterator[tuple[Terminal, str
     terminal, name = join(daemon, ali)
     yield terminal, name
     terminal.close()
+
+
+@contextlib.contextmanager
+def scripted_server() -> Iterator[tuple[Terminal, socket.socket]]:
+    """The client in a terminal, connected to a bare socket that the test writes to."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(WAIT)
+        terminal = Terminal("127.0.0.1", str(listener.getsockname()[1]))
+        try:
+            server, _ = listener.accept()
+            with server:
+                yield terminal, server
+        finally:
+            terminal.close()
 
 
 def test_line_as_wide_as_the_terminal(terminal_and_name: tuple[Terminal, str], ali: Peer) -> None:
@@ -189,25 +206,34 @@ def test_typed_text_stays_when_the_server_goes() -> None:
 
 def test_hostile_server_text_neutralised() -> None:
     """Escape sequences and bidi controls from a server are not rendered; unended text shows."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        listener.settimeout(WAIT)
-        terminal = Terminal("127.0.0.1", str(listener.getsockname()[1]))
-        try:
-            server, _ = listener.accept()
-            with server:
-                server.sendall(b"Please enter your name:\r\n")
-                terminal.until_shown("Please enter your name:")
-                hostile = "a \x1b[2J\x1b]0;title\x07\x1b[31mred \u202egnp.exe\u202c \u200bend"
-                server.sendall(f"{hostile}\r\nno line ending".encode())
-                terminal.until_shown("no line ending")
-                rows = terminal.rows()
-                assert rows[:3] == [
-                    "Please enter your name:",
-                    "a [2J]0;title[31mred gnp.exe end",
-                    "no line ending",
-                ]
-                assert all(cell.fg == "default" for cell in terminal.screen.buffer[1].values())
-        finally:
-            terminal.close()
+    with scripted_server() as (terminal, server):
+        server.sendall(b"Please enter your name:\r\n")
+        terminal.until_shown("Please enter your name:")
+        hostile = "a \x1b[2J\x1b]0;title\x07\x1b[31mred \u202egnp.exe\u202c \u200bend"
+        server.sendall(f"{hostile}\r\nno line ending".encode())
+        terminal.until_shown("no line ending")
+        rows = terminal.rows()
+        assert rows[:3] == [
+            "Please enter your name:",
+            "a [2J]0;title[31mred gnp.exe end",
+            "no line ending",
+        ]
+        assert all(cell.fg == "default" for cell in terminal.screen.buffer[1].values())
+
+
+def test_keys_typed_while_a_line_prints_are_not_echoed() -> None:
+    """Keys typed while a server line is being printed show once, in the prompt below it."""
+    long_line = "x" * (1250 * 80 + 37)
+    with scripted_server() as (terminal, server):
+        server.sendall(b"Please enter your name:\r\n")
+        terminal.until_shown("Please enter your name:")
+        terminal.settle()
+        server.sendall(f"{long_line}\r\n".encode())
+        # A pty holds some 20 kB: with the first of the line read, the client is still writing it.
+        terminal.until_shown("x" * 80)
+        terminal.type("abc")
+        terminal.until_shown("> abc")
+        terminal.settle()
+        rows = terminal.rows()
+    assert rows[-2:] == ["x" * 37, "> abc"]
+    assert rows[:-2] == ["x" * 80] * (len(rows) - 2)

@@ -13,12 +13,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 import termios
 import tty
 from collections.abc import Awaitable, Iterator
+from contextlib import AbstractContextManager
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.application import run_in_terminal
+from prompt_toolkit.input.vt100 import Vt100Input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.keys import Keys
 from twisted.internet import defer
@@ -77,6 +80,22 @@ def chat_keys(client: Session) -> KeyBindings:
     return keys
 
 
+class RawKeys(Vt100Input):
+    """
+    The keyboard, left in raw mode while a server line is printed.
+
+    ``run_in_terminal`` puts the terminal back in cooked mode around what it
+    prints, and the terminal then echoes keys typed meanwhile where the
+    cursor is, beside that line and where the prompt does not know: the
+    prompt is drawn again after them, and the next line from the server
+    lands on the typed text's row. Left raw, those keys wait, unechoed, for
+    the prompt to read them.
+    """
+
+    def cooked_mode(self) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+
 class TerminalFront:
     """
     The prompt at the bottom, with history on the arrow keys; server lines
@@ -89,7 +108,10 @@ class TerminalFront:
         self.client = client
         self.clock = clock
         self.prompt: PromptSession[str] = PromptSession(
-            PROMPT, key_bindings=chat_keys(client), enable_suspend=False
+            PROMPT,
+            key_bindings=chat_keys(client),
+            enable_suspend=False,
+            input=RawKeys(sys.stdin),
         )
         self._closing = False
         self._printed: Awaitable[None] | None = None
