@@ -6,6 +6,7 @@ tests' redis-server (tests/redis_server.py).
 
 from __future__ import annotations
 
+import json
 from typing import cast
 
 import pytest
@@ -120,6 +121,45 @@ def test_refused_batches_logged_once_a_second() -> None:
         "Redis refused a batch of lines (OOM command not allowed); making the room whole again",
         "Redis refused 49 more batch(es) of lines in the last second",
     ]
+    assert clock.getDelayedCalls() == []
+
+
+class SlowRedis:
+    """A link to a Redis that answers each script only when the test says so."""
+
+    def __init__(self) -> None:
+        self.scripts: list[tuple[list[object], Deferred[object]]] = []
+
+    def run(self, script: str, keys: list[str], args: list[object]) -> Deferred[object]:
+        answer: Deferred[object] = Deferred()
+        self.scripts.append((args, answer))
+        return answer
+
+    def answer(self) -> None:
+        """Redis answers the oldest script not yet answered: batch 1, published."""
+        args, answer = next((args, d) for args, d in self.scripts if not d.called)
+        answer.callback([1, *("" for _ in json.loads(str(args[4])))])
+
+
+def test_one_batch_on_its_way_at_a_time() -> None:
+    """Lines typed while a batch is on its way wait, then go together in the next one."""
+    clock, redis = Clock(), SlowRedis()
+    batches = Batches(clock, cast(Link, redis), Keys("p"), "d", 20, LinkStats())
+
+    def say(text: str) -> None:
+        batches.send({"o": "s", "k": "soheil", "n": "soheil", "x": text}, nothing, nothing)
+        clock.advance(0)
+
+    say("first")
+    for n in range(5):
+        say(f"meanwhile {n}")  # each in a turn of its own
+    assert len(redis.scripts) == 1
+    redis.answer()
+    clock.advance(0)
+    assert [len(json.loads(str(args[4]))) for args, _ in redis.scripts] == [1, 5]
+    redis.answer()
+    clock.advance(0)
+    assert len(redis.scripts) == 2
     assert clock.getDelayedCalls() == []
 
 

@@ -3,6 +3,11 @@ What this daemon's members do in one turn of the reactor, sent to Redis as
 one script (``scripts.PUBLISH``): one command per daemon per busy turn,
 whatever the number of lines or users (docs/scaling.md).
 
+One batch is on its way at a time: what the members do until Redis has
+answered it goes in the next. Under load the batches grow, rather than
+multiply into batches of a line or two that each cost a whole delivery to
+every member, as a turn's lines in memory are delivered together.
+
 The lines on their way (queued, sent, or published and not yet back on the
 channel) are counted in ``pending_bytes``: they are part of what the daemon
 holds for its members' next turns, so the pressure on everyone's output
@@ -87,7 +92,11 @@ class Batches:
     def send(self, event: dict[str, str], done: Done, failed: Failed) -> None:
         self._outgoing.append((event, done, failed))
         self.pending_bytes += size(event)
-        if self._send_call is None:
+        self._next()
+
+    def _next(self) -> None:
+        """Publish what waits at the end of this turn, unless a batch is on its way."""
+        if self._outgoing and not self.in_flight and self._send_call is None:
             self._send_call = self._clock.callLater(0, self._publish)
 
     def _publish(self) -> None:
@@ -122,6 +131,7 @@ class Batches:
         else:
             self._release(_bytes(batch))
         self.sent()
+        self._next()
 
     def _not_published(self, failure: Failure, batch: list[tuple[Any, Done, Failed]]) -> None:
         self.in_flight -= 1
@@ -139,6 +149,7 @@ class Batches:
             # room is made whole again, once Redis takes writes.
             self.link.cut()
         self.sent()
+        self._next()
 
     def delivered(self, seq: int) -> None:
         """The batches up to ``seq`` are back from the channel: their lines are the room's now."""
