@@ -13,7 +13,12 @@ the load to core 1, as ``benchmarks/run.py`` does) and takes, in turn:
 Our daemon runs with its default options (but for the per-address limits,
 which refuse a thousand clients from one host). With ``--strace``,
 ``strace -c -f`` is attached to each server in the 200-client scenario,
-and the syscalls it made are printed per line delivered.
+and the syscalls it made are printed per line delivered. With
+``--before DIR``, the daemon of another checkout runs beside them, under
+the same bench:
+
+    git worktree add /tmp/before COMMIT
+    python benchmarks/latency.py --runs 3 --strace --before /tmp/before
 
 It prints a markdown table of p50, p99 and the worst delivery per run.
 """
@@ -39,26 +44,17 @@ from chat.bench.result import BenchResult, LoadFigures
 SCENARIOS = [(200, 20, 50), (1000, 50, 20)]
 
 
-def servers(port: int) -> list[tuple[str, list[str]]]:
-    """The two servers, named, each listening on ``port``."""
+def servers(port: int, before: Path | None) -> list[tuple[str, list[str], Path]]:
+    """The servers, named, each listening on ``port``, and the checkout each runs from."""
     python = sys.executable
     twistd = str(Path(python).parent / "twistd")
-    return [
-        (
-            "chatroom",
-            one_host(
-                [
-                    twistd,
-                    "-n",
-                    "--pidfile=",
-                    "chatroom",
-                    "--port",
-                    f"tcp:{port}:interface=127.0.0.1",
-                ]
-            ),
-        ),
-        ("textbook", [python, str(ROOT / "benchmarks" / "textbook_chat.py"), str(port)]),
-    ]
+    description = f"tcp:{port}:interface=127.0.0.1"
+    ours = one_host([twistd, "-n", "--pidfile=", "chatroom", "--port", description])
+    textbook = [python, str(ROOT / "benchmarks" / "textbook_chat.py"), str(port)]
+    chosen = [("chatroom", ours, ROOT), ("textbook", textbook, ROOT)]
+    if before is not None:
+        chosen.insert(1, (f"chatroom at {before.name}", ours, before))
+    return chosen
 
 
 class Tracer(ProcessProtocol):
@@ -116,32 +112,22 @@ def row(run: int, server: str, clients: int, rate: int, result: BenchResult) -> 
 
 
 async def measure(reactor: Any, options: argparse.Namespace) -> None:
-    endpoint = f"tcp:host=127.0.0.1:port={options.port}"
     rows: list[str] = []
     calls: list[str] = []
-    scratch = Path(tempfile.mkdtemp(prefix="latency-"))
     plan = [(run, scenario, False) for run in range(1, options.runs + 1) for scenario in SCENARIOS]
     if options.strace:
         plan.append((1, SCENARIOS[0], True))
     for run, (clients, senders, rate), strace in plan:
-        for name, command in servers(options.port):
-            trace = scratch / f"{name}-{run}-{clients}.strace"
+        for name, command, root in servers(options.port, options.before):
             print(f"run {run}: {name}, {clients} clients", file=sys.stderr)
-            server = Server(reactor, command, endpoint)
-            pid = await server.start()
-            tracer = Tracer(reactor, pid, trace) if strace else None
-            try:
-                if tracer is not None:
-                    await tracer.attached()
-                load = load_options(clients, senders, rate, options.duration)
-                result = await bench(reactor, [endpoint], *load)
-            finally:
-                if tracer is not None:
-                    await tracer.stop()
-                await server.stop()
+            load = load_options(clients, senders, rate, options.duration)
+            server = Server(reactor, command, f"tcp:host=127.0.0.1:port={options.port}", root)
             if strace:
+                trace = Path(tempfile.mkdtemp(prefix="latency-")) / "strace"
+                result = await traced(reactor, server, trace, load)
                 calls.append(calls_row(name, trace, figures_of(result).received))
             else:
+                result = await once(reactor, server, load)
                 rows.append(row(run, name, clients, rate, result))
     print(
         "| run | server | clients / senders / rate | lines delivered | loss | p50 ms"
@@ -154,6 +140,26 @@ async def measure(reactor: Any, options: argparse.Namespace) -> None:
         print("| server | syscalls per line delivered | the most frequent, per line |")
         print("|---|---:|---|")
         print("\n".join(calls))
+
+
+async def once(reactor: Any, server: Server, load: list[str]) -> BenchResult:
+    """One scenario on a fresh server."""
+    await server.start()
+    try:
+        return await bench(reactor, [server.endpoint], *load)
+    finally:
+        await server.stop()
+
+
+async def traced(reactor: Any, server: Server, trace: Path, load: list[str]) -> BenchResult:
+    """One scenario on a fresh server with ``strace -c`` attached while the load runs."""
+    tracer = Tracer(reactor, await server.start(), trace)
+    try:
+        await tracer.attached()
+        return await bench(reactor, [server.endpoint], *load)
+    finally:
+        await tracer.stop()
+        await server.stop()
 
 
 def calls_row(name: str, trace: Path, delivered: int) -> str:
@@ -170,6 +176,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of sending")
     parser.add_argument("--strace", action="store_true", help="count syscalls per line")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="another checkout (git worktree add DIR COMMIT) whose daemon runs beside, same bench",
+    )
     options = parser.parse_args(sys.argv[1:] if argv is None else argv)
     react(measure, [options])
 

@@ -56,10 +56,10 @@ def one_host(command: Sequence[str]) -> list[str]:
     return command
 
 
-def environment() -> dict[str, str]:
-    """Ours, with this checkout first on the path so ``twistd chatroom`` finds it."""
+def environment(root: Path = ROOT) -> dict[str, str]:
+    """Ours, with a checkout (this one) first on the path so ``twistd chatroom`` finds it."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     return env
 
 
@@ -103,10 +103,13 @@ class ServerFailed(Exception):
 class Server:
     """Start and stop one server process pinned to core 0."""
 
-    def __init__(self, reactor: Any, command: Sequence[str], endpoint: str) -> None:
+    def __init__(
+        self, reactor: Any, command: Sequence[str], endpoint: str, root: Path = ROOT
+    ) -> None:
         self.reactor = reactor
         self.command = list(command)
         self.endpoint = endpoint
+        self.root = root  # the checkout whose daemon it runs
         self.protocol = ServerProcess()
         self.process: Any = None
 
@@ -116,8 +119,8 @@ class Server:
             self.protocol,
             "taskset",
             ["taskset", "-c", SERVER_CORE, *self.command],
-            env=environment(),
-            path=str(ROOT),
+            env=environment(self.root),
+            path=str(self.root),
         )
         try:
             await wait_listening(

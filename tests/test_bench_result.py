@@ -49,12 +49,18 @@ class LatencyTests(SynchronousTestCase):
 
     def test_no_samples(self) -> None:
         """With no samples only the counts are given, in JSON too."""
-        self.assertEqual(Latency.of([], 2).to_json(), {"samples": 0, "receivers": 2})
+        self.assertEqual(Latency.of([], 2).to_json(), {"samples": 0, "receivers": 2, "stamped": 0})
+
+    def test_stamped_receivers_read_back(self) -> None:
+        """How many receivers were timed by their socket is kept, in JSON and back."""
+        latency = Latency.of([1_000_000, 3_000_000], 4, stamped=3)
+        self.assertEqual(latency.to_json()["stamped"], 3)
+        self.assertEqual(Latency.from_json(latency.to_json()), latency)
 
 
 class JsonTests(SynchronousTestCase):
     def test_load_keys(self) -> None:
-        """A load run's JSON has the keys it always had, in order, and reads back equal."""
+        """A load run's JSON has the keys it always had, in order (new ones last), read back."""
         result = load_result(Latency.of([1_000_000], 1))
         data = result.to_json()
         self.assertEqual(
@@ -87,7 +93,8 @@ class JsonTests(SynchronousTestCase):
         )
         self.assertEqual(data["mode"], "load")
         self.assertEqual(
-            list(data["latency_ms"]), ["samples", "receivers", "p50", "p90", "p99", "max"]
+            list(data["latency_ms"]),
+            ["samples", "receivers", "p50", "p90", "p99", "max", "stamped"],
         )
         self.assertEqual(BenchResult.from_json(data), result)
 

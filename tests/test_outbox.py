@@ -20,7 +20,7 @@ from twisted.internet.testing import MemoryReactor, StringTransport
 from twisted.protocols.haproxy._wrapper import HAProxyProtocolWrapper, HAProxyWrappingFactory
 
 from chat.outbox import Outbox, buffered, direct
-from tests.test_sockets import loopback_pair
+from tests.test_sockets import twisted_tcp
 
 
 class Owner:
@@ -40,10 +40,7 @@ class Owner:
 @contextmanager
 def tcp_outbox() -> Iterator[tuple[Outbox, Server, MemoryReactor, socket.socket]]:
     """An outbox over Twisted's TCP transport on a real connection, and the client's socket."""
-    with loopback_pair() as (server_side, client):
-        reactor = MemoryReactor()
-        transport = Server(server_side, Protocol(), ("127.0.0.1", 40000), None, 1, reactor)  # type: ignore[arg-type]
-        client.settimeout(2)  # a line that is not there fails the test, never hangs it
+    with twisted_tcp() as (transport, reactor, client):
         outbox = Outbox(transport, Owner())
         transport.registerProducer(outbox, True)
         yield outbox, transport, reactor, client

@@ -28,6 +28,25 @@ def loopback_pair() -> Iterator[tuple[socket.socket, socket.socket]]:
         yield server, client
 
 
+@contextmanager
+def twisted_tcp(
+    protocol: Protocol | None = None,
+) -> Iterator[tuple[tcp.Server, MemoryReactor, socket.socket]]:
+    """
+    Twisted's own TCP transport on one end of a real loopback connection,
+    with a MemoryReactor that records who asked to read and write (nothing
+    runs it), and the other end's socket, which fails a read that waits
+    over 2 seconds rather than hang the test.
+    """
+    with loopback_pair() as (ours, theirs):
+        reactor = MemoryReactor()
+        protocol = protocol or Protocol()
+        transport = tcp.Server(ours, protocol, ("127.0.0.1", 40000), None, 1, reactor)  # type: ignore[arg-type]
+        protocol.makeConnection(transport)
+        theirs.settimeout(2)
+        yield transport, reactor, theirs
+
+
 class SocketTransport(StringTransport):
     """A StringTransport over a real socket, for the socket options Twisted's TCP transport sets."""
 

@@ -4,7 +4,8 @@ The load protocol: one simulated user on one connection.
 It answers the name prompt, waits for its ``online (N)`` line (N says how
 many join lines will follow, which the run waits for and subtracts before
 sending starts), and from then on only counts the lines it reads; a
-sampling client also parses their timestamps (``chat.bench.measure``). With
+sampling client also parses their timestamps (``chat.bench.measure``),
+against the time its socket got them (``chat.bench.arrival``). With
 ``--check-order`` it also keeps its own count and a CRC of what it reads
 while the run sends, and a recording client the messages' numbers
 (``chat.bench.order``).
@@ -13,7 +14,6 @@ while the run sends, and a recording client the messages' numbers
 from __future__ import annotations
 
 import re
-import time
 import zlib
 from array import array
 from collections.abc import Callable
@@ -23,8 +23,10 @@ from twisted.internet.interfaces import ITCPTransport
 from twisted.internet.protocol import Protocol, connectionDone
 from twisted.python.failure import Failure
 
+from chat.bench.arrival import CLOCK_NS
 from chat.bench.measure import MAX_SAMPLES, Tally, parse_latencies
 from chat.bench.order import parse_ids
+from chat.outbox import direct, try_write
 
 PROMPT = b"Please enter your name:"
 ONLINE = re.compile(rb"^online \((\d+)\)")
@@ -44,6 +46,7 @@ class BenchClient(Protocol):
     """
 
     __slots__ = (
+        "arrived_ns",
         "buffer",
         "checking",
         "closed",
@@ -69,13 +72,15 @@ class BenchClient(Protocol):
         self,
         name: str,
         tally: Tally,
-        now_ns: Callable[[], int] = time.monotonic_ns,
+        now_ns: Callable[[], int] = CLOCK_NS,
         via: int = 0,
     ) -> None:
         self.name = name
         self.tally = tally
         self.via = via  # which of the run's endpoints it connected to
         self.now_ns = now_ns
+        # When the kernel put the last read's bytes in the socket (0: not known).
+        self.arrived_ns = 0
         self.buffer = b""
         self.partial = b""
         self.registering = True
@@ -103,7 +108,8 @@ class BenchClient(Protocol):
             end = block.rfind(b"\n") + 1
             self.partial, complete = block[end:], block[:end]
             if self.sampling and len(tally.latencies) < MAX_SAMPLES:
-                parse_latencies(complete.split(b"\n"), self.now_ns(), tally.latencies)
+                arrived = self.arrived_ns or self.now_ns()
+                parse_latencies(complete.split(b"\n"), arrived, tally.latencies)
             if self.ids is not None:
                 parse_ids(complete, self.ids)
 
@@ -141,8 +147,14 @@ class BenchClient(Protocol):
         return self.transport
 
     def send_message(self, message: bytes) -> None:
-        """Write one message line; the caller already built it."""
-        self.link().write(message)
+        """
+        Write one message line, the caller having just stamped it: straight
+        to the socket if nothing waits in the transport, so that it leaves now.
+        """
+        tcp = direct(self.transport)
+        rest = try_write(tcp, message) if tcp is not None else message
+        if rest:
+            self.link().write(rest)
 
     def quit(self) -> None:
         """Leave politely, as a user typing ``/quit`` would."""

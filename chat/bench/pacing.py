@@ -4,24 +4,24 @@ Pacing: the open-loop send schedule.
 Sending is open-loop: a timer works out how many messages are due by now
 and writes them, whatever the server has delivered so far.
 
-Each message is ``MONOTONIC_NS ID PADDING``, ``--msg-size`` bytes in all,
-where ``MONOTONIC_NS`` is ``time.monotonic_ns()`` when it was written. On
-Linux CLOCK_MONOTONIC is one clock for every process, so a receiver
-subtracts it from its own ``monotonic_ns()`` to get the latency through the
-server. ``ID`` numbers the run's messages from 0 in the order they are
+Each message is ``TIME_NS ID PADDING``, ``--msg-size`` bytes in all,
+where ``TIME_NS`` is the real-time clock in nanoseconds when it was sent
+(``chat.bench.arrival``: the clock the kernel stamps received segments
+with), so a receiver subtracts it from the time its socket got the line to
+get the latency through the server. ``ID`` numbers the run's messages from 0 in the order they are
 written; message ``ID`` comes from sender ``ID % senders`` and is that
 sender's message number ``ID // senders`` (``chat.bench.order``).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import LoopingCall
 
+from chat.bench.arrival import CLOCK_NS
 from chat.bench.client import BenchClient
 
 
@@ -49,7 +49,7 @@ class Pacer:
         rate: float,
         duration: float,
         msg_size: int,
-        now_ns: Callable[[], int] = time.monotonic_ns,
+        now_ns: Callable[[], int] = CLOCK_NS,
     ) -> None:
         self.clock = clock
         self.senders = list(senders)

@@ -70,7 +70,8 @@ def format_summary(result: BenchResult) -> str:
                     f"p50 {latency.p50} ms  p90 {latency.p90} ms"
                     f"  p99 {latency.p99} ms  max {latency.highest} ms"
                     f"  ({latency.samples} samples on"
-                    f" {latency.receivers} receivers)",
+                    f" {latency.receivers} receivers, {latency.stamped} timed"
+                    " as their socket got them)",
                 )
             )
         else:

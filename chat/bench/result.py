@@ -30,15 +30,19 @@ class Latency:
     p90: float | None = None
     p99: float | None = None
     highest: float | None = None
+    # Receivers whose lines were timed as their socket got them
+    # (chat.bench.arrival); the others, as the bench read them.
+    stamped: int = 0
 
     @classmethod
-    def of(cls, ordered_ns: Sequence[int], receivers: int) -> Latency:
+    def of(cls, ordered_ns: Sequence[int], receivers: int, stamped: int = 0) -> Latency:
         """The summary of sorted latencies in nanoseconds."""
         if not ordered_ns:
-            return cls(0, receivers)
+            return cls(0, receivers, stamped=stamped)
         return cls(
             samples=len(ordered_ns),
             receivers=receivers,
+            stamped=stamped,
             p50=_ms(percentile(ordered_ns, 0.5)),
             p90=_ms(percentile(ordered_ns, 0.9)),
             p99=_ms(percentile(ordered_ns, 0.99)),
@@ -49,6 +53,7 @@ class Latency:
         out: dict[str, Any] = {"samples": self.samples, "receivers": self.receivers}
         if self.p50 is not None:
             out.update(p50=self.p50, p90=self.p90, p99=self.p99, max=self.highest)
+        out["stamped"] = self.stamped
         return out
 
     @classmethod
@@ -56,6 +61,7 @@ class Latency:
         return cls(
             samples=int(data["samples"]),
             receivers=int(data["receivers"]),
+            stamped=int(data.get("stamped", 0)),
             p50=data.get("p50"),
             p90=data.get("p90"),
             p99=data.get("p99"),

@@ -17,6 +17,7 @@ from twisted.internet.endpoints import clientFromString
 from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.internet.task import deferLater
 
+from chat.bench.arrival import stamp_arrivals
 from chat.bench.client import BenchClient
 from chat.bench.crowd import (
     ADDRESS_ADVICE,
@@ -85,8 +86,10 @@ async def send(reactor: Any, run: Run) -> tuple[LoadFigures, Outcome]:
     registered = len(clients)
     senders = pick_senders(clients, options.senders)
     samplers = pick_spread(clients, sampler_count(options.rate, registered, options.sample_budget))
+    stamped = 0
     for client in samplers:
         client.sampling = True
+        stamped += stamp_arrivals(client, client.transport)
     if options.check_order:
         start_checking(clients, [*senders, *samplers])
     run.baseline = run.tally.lines
@@ -126,7 +129,7 @@ async def send(reactor: Any, run: Run) -> tuple[LoadFigures, Outcome]:
         load_seconds=round(load_seconds, 3),
         deliveries_per_second=round(received / load_seconds, 1) if load_seconds > 0 else 0.0,
         loss=round(loss, 6),
-        latency_ms=Latency.of(latencies, len(samplers)),
+        latency_ms=Latency.of(latencies, len(samplers), stamped),
         order=order,
     )
     p99_ok = bool(latencies) and percentile(latencies, 0.99) < HELD_P99_NS
