@@ -119,13 +119,13 @@ class Batches:
 
     def _published(self, reply: list[Any], batch: list[tuple[Any, Done, Failed]]) -> None:
         self.in_flight -= 1
-        seq, results = int(reply[0]), reply[1:]
+        seq, refused = int(reply[0]), dict(zip(reply[1::2], reply[2::2], strict=True))
         if seq:
             self.last_published = seq
             self.stats.published_batches += 1
-            self.stats.published_lines += sum(1 for result in results if not result)
-        for (_, done, _), result in zip(batch, results, strict=True):
-            done(result or "")
+            self.stats.published_lines += len(batch) - len(refused)
+        for number, (_, done, _) in enumerate(batch, 1):
+            done(refused.get(number, ""))
         if seq > self.seen():
             self._unseen[seq] = self._unseen.get(seq, 0) + _bytes(batch)
         else:

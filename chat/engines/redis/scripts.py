@@ -85,7 +85,10 @@ end
 
 # KEYS: names, history, seq, on:me, daemons, recent.
 # ARGV: channel, me, history cap, time, events (JSON), lines kept in recent.
-# Returns {seq (0: nothing published), result per event ("" or who holds the name)}.
+# Returns {seq (0: nothing published), then for each event refused its number
+# (from 1) and why (who holds the name, or "gone")}: nothing more for the
+# lines that went out, however many (one reply element per line cost the
+# daemon more to read than the rest of the line's way).
 PUBLISH = (
     _COMMON
     + """
@@ -138,7 +141,12 @@ end
 if said then redis.call("LTRIM", KEYS[2], -cap, -1) end
 if kept then redis.call("LTRIM", KEYS[6], -tonumber(ARGV[6]), -1) end
 local reply = {seq}
-for i = 1, #results do reply[i + 1] = results[i] end
+for i = 1, #results do
+  if results[i] ~= "" then
+    reply[#reply + 1] = i
+    reply[#reply + 1] = results[i]
+  end
+end
 return reply
 """
 )
