@@ -173,9 +173,7 @@ class ChatProtocol(LineReceiver):
             if held and held + len(data) > limit:
                 self._drop_slow_reader(limit)
                 return
-        counted = self.factory.stats
-        counted.bytes_out += len(data)
-        counted.lines_out += data.count(b"\n")
+        self.factory.stats.sent(data)
         outbox.write(data)
 
     def close(self) -> None:

@@ -19,6 +19,19 @@ class StatsTests(SynchronousTestCase):
         self.assertEqual((counted.lines_in, counted.lines_out), (before[0] + 1, before[1] + 2))
         self.assertEqual(counted.bytes_out, out_bytes + 2 * len(b"soheil: hello\r\n"))
 
+    def test_a_shared_buffer_counts_for_every_member(self) -> None:
+        """A turn's lines, written to many as one buffer and to some as their own, all count."""
+        server = Harness()
+        soheil, ali, _hasan, _sara = server.chatters("soheil", "ali", "hasan", "sara")
+        before = server.factory.stats.lines_out
+        soheil.send("one")
+        ali.send("two")
+        soheil.send("/msg sara psst")
+        server.room.flush()
+        # one and two to hasan and sara, two to soheil, one to ali; psst to
+        # sara and, as "[private to sara] psst", to soheil
+        self.assertEqual(server.factory.stats.lines_out, before + 4 + 1 + 1 + 2)
+
     def test_flood_delays(self) -> None:
         """Each pause for flood control is counted."""
         server = Harness(rate=1, burst=2)
