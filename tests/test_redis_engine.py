@@ -136,13 +136,13 @@ class SlowRedis:
         return answer
 
     def answer(self) -> None:
-        """Redis answers the oldest script not yet answered: batch 1, every line published."""
-        answer = next(d for _, d in self.scripts if not d.called)
-        answer.callback([1])
+        """Redis answers the oldest script not yet answered: published, every line."""
+        number, answer = next((n, d) for n, (_, d) in enumerate(self.scripts, 1) if not d.called)
+        answer.callback([number])
 
 
 def test_one_batch_on_its_way_at_a_time() -> None:
-    """Lines typed while a batch is on its way wait, then go together in the next one."""
+    """Lines typed until a batch is back on the channel wait, then go together in the next."""
     clock, redis = Clock(), SlowRedis()
     batches = Batches(clock, cast(Link, redis), Keys("p"), "d", 20, LinkStats())
 
@@ -153,11 +153,14 @@ def test_one_batch_on_its_way_at_a_time() -> None:
     say("first")
     for n in range(5):
         say(f"meanwhile {n}")  # each in a turn of its own
-    assert len(redis.scripts) == 1
     redis.answer()
+    clock.advance(0)
+    assert len(redis.scripts) == 1  # answered, not yet back
+    batches.delivered(1)
     clock.advance(0)
     assert [len(json.loads(str(args[4]))) for args, _ in redis.scripts] == [1, 5]
     redis.answer()
+    batches.delivered(2)
     clock.advance(0)
     assert len(redis.scripts) == 2
     assert clock.getDelayedCalls() == []

@@ -3,10 +3,12 @@ What this daemon's members do in one turn of the reactor, sent to Redis as
 one script (``scripts.PUBLISH``): one command per daemon per busy turn,
 whatever the number of lines or users (docs/scaling.md).
 
-One batch is on its way at a time: what the members do until Redis has
-answered it goes in the next. Under load the batches grow, rather than
-multiply into batches of a line or two that each cost a whole delivery to
-every member, as a turn's lines in memory are delivered together.
+One batch is on its way at a time: what the members do until it is back
+on the channel (and so delivered here) goes in the next. Under load the
+batches grow with the time a delivery takes, rather than multiply into
+batches of a line or two that each cost a whole delivery to every member,
+as in memory the lines read during one turn's delivery go together in the
+next.
 
 The lines on their way (queued, sent, or published and not yet back on the
 channel) are counted in ``pending_bytes``: they are part of what the daemon
@@ -96,7 +98,8 @@ class Batches:
 
     def _next(self) -> None:
         """Publish what waits at the end of this turn, unless a batch is on its way."""
-        if self._outgoing and not self.in_flight and self._send_call is None:
+        waiting = self.in_flight or self._unseen
+        if self._outgoing and not waiting and self._send_call is None:
             self._send_call = self._clock.callLater(0, self._publish)
 
     def _publish(self) -> None:
@@ -156,11 +159,13 @@ class Batches:
         back = [number for number in self._unseen if number <= seq]
         if back:
             self._release(sum(self._unseen.pop(number) for number in back))
+            self._next()
 
     def forget(self) -> None:
         """The link is down: no batch published will come back."""
         self._release(sum(self._unseen.values()))
         self._unseen.clear()
+        self._next()
 
     def _release(self, freed: int) -> None:
         self.pending_bytes -= freed
