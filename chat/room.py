@@ -52,6 +52,8 @@ class Room:
         self.flushed: Callable[[], None] = lambda: None
         # Who ignores whom (``/ignore``), read by ``flush``.
         self.ignores: Ignores[Member] = Ignores()
+        # Said and acted lines waiting to be logged (``_log_said``).
+        self._said: list[tuple[str, dict[str, str]]] = []
 
     @property
     def _everyone(self) -> tuple[Member, ...]:
@@ -110,7 +112,7 @@ class Room:
         if self._queued:
             self._came[member] = self._changes
         self._broadcast(member, lines.encode(lines.joined(name)))
-        log.info(lines.LOG_JOINED, name=name)
+        self._log(lines.LOG_JOINED, name=name)
 
     def leave(self, member: Member) -> bool:
         """Take a member out, once; the others hear of it. False if not in."""
@@ -121,7 +123,7 @@ class Room:
         self._came.pop(member, None)
         self.ignores.forget(member)
         self._broadcast(member, lines.encode(lines.left(name)))
-        log.info(lines.LOG_LEFT, name=name)
+        self._log(lines.LOG_LEFT, name=name)
         return True
 
     def empty(self) -> None:
@@ -140,20 +142,20 @@ class Room:
         self._roster.add(member, name, key)
         self.ignores.renamed(old_key, key, name)
         self._broadcast(member, lines.encode(lines.renamed(old, name)))
-        log.info(lines.LOG_RENAMED, old=old, new=name)
+        self._log(lines.LOG_RENAMED, old=old, new=name)
         return old
 
     def say(self, member: Member, text: str) -> None:
         """A message from a member to everyone else."""
         name = name_of(member)
         self._speak(member, lines.said(name, text))
-        log.info(lines.LOG_SAID, name=name, words=text)
+        self._said.append((lines.LOG_SAID, {"name": name, "words": text}))
 
     def act(self, member: Member, action: str) -> None:
         """An action (``/me``) from a member to everyone else."""
         name = name_of(member)
         self._speak(member, lines.acted(name, action))
-        log.info(lines.LOG_ACTED, name=name, action=action)
+        self._said.append((lines.LOG_ACTED, {"name": name, "action": action}))
 
     def _speak(self, member: Member, line: str) -> None:
         """A member's ``line`` to everyone else who does not ignore it, and to the history."""
@@ -211,7 +213,24 @@ class Room:
         """Deliver everything queued: one ``deliver`` call per member."""
         self.queued_bytes = 0
         self._deliver_queued()
+        self._log_said()
         self.flushed()
+
+    def _log(self, text: str, **fields: str) -> None:
+        """A log line about the room, after the lines said before it."""
+        self._log_said()
+        log.info(text, **fields)
+
+    def _log_said(self) -> None:
+        """
+        Log what was said and done since the last delivery. Logged once the
+        lines are on their way, not before: at a chat's pace, formatting a
+        log line costs more than writing the line to a hundred readers.
+        """
+        if self._said:
+            said, self._said = self._said, []
+            for text, fields in said:
+                log.info(text, **fields)
 
     def _deliver_queued(self) -> None:
         if self._flush_call is not None:

@@ -104,7 +104,7 @@ class CommandTests(SynchronousTestCase):
         """/me is logged as the others read it, with the name and the action as fields."""
         with capturedLogs() as events:
             self.soheil.send("/me waves {name} {0}")
-        self.others_got("* soheil waves {name} {0}")
+            self.others_got("* soheil waves {name} {0}")
         (event,) = [e for e in events if "action" in e]
         self.assertEqual((event["name"], event["action"]), ("soheil", "waves {name} {0}"))
         self.assertEqual(logged([event]), ["* soheil waves {name} {0}"])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from twisted.logger import capturedLogs
+from typing import cast
+
+from twisted.logger import ILogObserver, LogEvent, capturedLogs, globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase
 
 from tests.harness import Harness, logged
@@ -191,10 +193,39 @@ class ChatTests(SynchronousTestCase):
         """The log says who said what."""
         with capturedLogs() as events:
             self.soheil.send("hello this is soheil")
+            self.ali.take()  # the reactor's next turn: delivered, then logged
         self.assertIn(
             "soheil said hello this is soheil",
             logged(events),
         )
+
+    def test_logged_once_delivered(self) -> None:
+        """A message is logged once the others have it: the log never holds up the line."""
+        seen_by_ali: list[bytes] = []
+
+        def observe(event: LogEvent) -> None:
+            if event.get("words") == "hello":
+                seen_by_ali.append(self.ali.transport.value())
+
+        with capturedLogs() as events:
+            observer = cast(ILogObserver, observe)
+            globalLogPublisher.addObserver(observer)
+            try:
+                self.soheil.send("hello")
+                self.ali.take()
+            finally:
+                globalLogPublisher.removeObserver(observer)
+        self.assertEqual(seen_by_ali, [b"soheil: hello\r\n"])
+        self.assertIn("soheil said hello", logged(events))
+
+    def test_logged_in_order(self) -> None:
+        """What the room logs keeps the order things happened in, within a turn too."""
+        with capturedLogs() as events:
+            self.soheil.send("hello")
+            self.soheil.send("/quit")
+            self.ali.take()
+        room_lines = [line for line in logged(events) if line.startswith("soheil")]
+        self.assertEqual(room_lines, ["soheil said hello", "soheil has left the chatroom!"])
 
     def test_trimmed(self) -> None:
         """Spaces around a message are trimmed."""
@@ -216,7 +247,7 @@ class ChatTests(SynchronousTestCase):
         """A separator in a message can't forge a second line for others or in the log."""
         with capturedLogs() as events:
             self.soheil.send("bye\u2028ali has left the chatroom!\u2029")
-        self.assertEqual(self.ali.take(), ["soheil: bye ali has left the chatroom!"])
+            self.assertEqual(self.ali.take(), ["soheil: bye ali has left the chatroom!"])
         text = "\n".join(logged(events))
         self.assertEqual(text.splitlines(), ["soheil said bye ali has left the chatroom!"])
 
