@@ -31,7 +31,7 @@ from twisted.python.failure import Failure
 from zope.interface import directlyProvides, providedBy
 
 from chat import lines
-from chat.factory import ChatFactory
+from chat.factory import ChatFactory, RefusedConnection
 from chat.sockets import describe_peer
 from chat.stats import DropReason
 
@@ -104,6 +104,7 @@ class ProxiedConnection(HAProxyProtocolWrapper):
 
     def makeConnection(self, transport: ITransport) -> None:
         directlyProvides(self, providedBy(transport))
+        self.factory.waiting += 1  # until _stop_waiting
         Protocol.makeConnection(self, transport)
         self.factory.registerProtocol(self)
 
@@ -149,8 +150,10 @@ class ProxiedConnection(HAProxyProtocolWrapper):
             protocol.dataReceived(rest)
 
     def _stop_waiting(self) -> None:
-        if self._timeout is not None and self._timeout.active():
-            self._timeout.cancel()
+        if self._timeout is not None:
+            self.factory.waiting -= 1
+            if self._timeout.active():
+                self._timeout.cancel()
         self._timeout = None
 
     def _refuse(self) -> None:
@@ -178,6 +181,12 @@ class ProxiedFactory(HAProxyWrappingFactory):
 
     def __init__(self, wrappedFactory: ChatFactory) -> None:
         super().__init__(wrappedFactory)
+        # Connections that have not sent their header yet: at most
+        # --max-clients of them, as of connections with a chat.
+        self.waiting = 0
 
-    def buildProtocol(self, addr: IAddress | None) -> ProxiedConnection:
+    def buildProtocol(self, addr: IAddress | None) -> Protocol:  # type: ignore[override]
+        chat = self.wrappedFactory
+        if chat.limits.max_clients and self.waiting >= chat.limits.max_clients:
+            return RefusedConnection(lines.SERVER_FULL, DropReason.SERVER_FULL, chat)
         return ProxiedConnection(self)

@@ -22,6 +22,7 @@ PROMPT = "Please enter your name:"
 FULL = "error: too many connections from your address"
 THROTTLED = "error: too many new connections from your address, try again in a minute"
 NO_HEADER = "refused: no valid PROXY protocol header"
+FULL_SERVER = "error: the server is full, please try again later"
 
 
 def v1(source: str, port: int = 51000) -> bytes:
@@ -149,6 +150,19 @@ class AdmissionTests(SynchronousTestCase):
         self.assertEqual(server.factory.connections, set())
         waiting[0].send(v1("203.0.113.7"))
         self.assertEqual(waiting[0].take(), [PROMPT])
+
+    def test_at_most_max_clients_wait_for_their_header(self) -> None:
+        """At most --max-clients wait for a header at once; the next is told the server is full."""
+        server = Harness(max_clients=2)
+        first, second = server.connect_proxied(), server.connect_proxied()
+        with capturedLogs() as events:
+            third = server.connect_proxied()
+        self.assertEqual(third.take(), [FULL_SERVER])
+        self.assertEqual(server.factory.stats.drops["server_full"], 1)
+        self.assertEqual(len(logged(events)), 1)
+        first.send(v1("203.0.113.7"))  # no longer waiting: room for one more
+        second.disconnect()
+        self.assertEqual(server.connect_proxied(v1("198.51.100.9")).take(), [PROMPT])
 
 
 class TransportTests(SynchronousTestCase):
