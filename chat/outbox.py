@@ -34,17 +34,25 @@ class Owner(Protocol):
     def drained(self) -> None: ...
 
 
+def descriptor(transport: object) -> FileDescriptor | None:
+    """The file descriptor transport under ``transport`` (TLS, PROXY), or None."""
+    while not isinstance(transport, FileDescriptor):
+        transport = getattr(transport, "transport", None)
+        if transport is None:
+            return None
+    return transport
+
+
 def buffered(transport: object) -> int:
     """
     Bytes a transport holds that the kernel has not taken yet: a TCP
     transport's buffer, or that of the TCP transport under TLS; 0 for a
     transport of another kind. (Twisted keeps them in two buffers.)
     """
-    while not isinstance(transport, FileDescriptor):
-        transport = getattr(transport, "transport", None)
-        if transport is None:
-            return 0
-    return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+    fd = descriptor(transport)
+    if fd is None:
+        return 0
+    return len(fd.dataBuffer) - fd.offset + fd._tempDataLen
 
 
 def direct(transport: object) -> Connection | None:
@@ -64,6 +72,8 @@ def try_write(tcp: Connection, data: bytes) -> bytes:
     """
     Send what the socket takes now, if the transport holds nothing that
     must go first; what is left (all of ``data``, or the rest, or nothing).
+    (``Outbox.write`` does the same in its own body: it runs for every
+    reader of every line, and a call more costs there.)
     """
     if tcp._tempDataLen or tcp.offset != len(tcp.dataBuffer):
         return data
@@ -78,11 +88,12 @@ def try_write(tcp: Connection, data: bytes) -> bytes:
 
 @implementer(IPushProducer)
 class Outbox:
-    __slots__ = ("_direct", "_held", "_owner", "_transport", "_transport_full", "held_bytes")
+    __slots__ = ("_direct", "_fd", "_held", "_owner", "_transport", "_transport_full", "held_bytes")
 
     def __init__(self, transport: ITransport, owner: Owner) -> None:
         self._transport = transport
         self._direct = direct(transport)
+        self._fd = descriptor(transport)
         self._owner = owner
         self._held: list[bytes] | None = None  # made when first needed
         self.held_bytes = 0
@@ -90,21 +101,45 @@ class Outbox:
 
     def held(self) -> int:
         """Every byte waiting to be sent, here and in the transport."""
-        return self.held_bytes + buffered(self._transport)
+        fd = self._fd
+        if fd is None:
+            return self.held_bytes
+        return self.held_bytes + len(fd.dataBuffer) - fd.offset + fd._tempDataLen
 
-    def write(self, data: bytes) -> None:
-        """Send ``data``, or hold it while the transport is full."""
+    def write(self, data: bytes, limit: int = 0) -> bool:
+        """
+        Send ``data``, or hold it while the transport is full; False, and
+        nothing done, if that would take what waits over ``limit`` bytes
+        (0: no limit). An empty queue takes any one write.
+        """
+        tcp = self._direct
+        if (
+            tcp is not None
+            and not self._transport_full
+            and tcp.offset == len(tcp.dataBuffer)
+            and not tcp._tempDataLen
+            and tcp.connected
+            and not tcp._writeDisconnected
+        ):
+            try:
+                sent = tcp.socket.send(data)
+            except OSError:  # full (EAGAIN), or broken: the transport finds out which
+                sent = 0
+            if sent != len(data):
+                self._transport.write(data[sent:])
+            return True
+        if limit:
+            held = self.held()
+            if held and held + len(data) > limit:
+                return False
         if self._transport_full:
             if self._held is None:
                 self._held = []
             self._held.append(data)
             self.held_bytes += len(data)
-            return
-        if self._direct is not None:
-            data = try_write(self._direct, data)
-            if not data:
-                return
-        self._transport.write(data)
+        else:
+            self._transport.write(data)
+        return True
 
     def release(self) -> None:
         """Hand everything held to the transport and hold nothing more."""

@@ -166,15 +166,11 @@ class ChatProtocol(LineReceiver):
     def write(self, data: bytes) -> None:
         outbox = self._outbox
         assert outbox is not None, "written to before it connected"
-        limit = self.factory.limits.max_send_queue
-        if limit:
-            held = outbox.held()
-            # An empty queue takes any one answer (a /who of a huge room).
-            if held and held + len(data) > limit:
-                self._drop_slow_reader(limit)
-                return
-        self.factory.stats.sent(data)
-        outbox.write(data)
+        factory = self.factory
+        if outbox.write(data, factory.limits.max_send_queue):
+            factory.stats.sent(data)
+        else:
+            self._drop_slow_reader(factory.limits.max_send_queue)
 
     def close(self) -> None:
         """Send what is pending, then close; cut it if that takes too long."""

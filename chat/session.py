@@ -49,7 +49,7 @@ class Connection(Protocol):
 class Session:
     """A client, from the name prompt to the leave line."""
 
-    __slots__ = ("_connection", "_held", "_server", "_timer", "key", "name", "room")
+    __slots__ = ("_connection", "_held", "_server", "_timer", "deliver", "key", "name", "room")
 
     def __init__(self, server: Server, connection: Connection) -> None:
         self.name: str | None = None
@@ -57,6 +57,10 @@ class Session:
         self.room = server.room
         self._server = server
         self._connection = connection
+        # Bytes from the room, straight to the connection: the room calls
+        # this for every member a line reaches, so it is the connection's
+        # own method, with no call of the session's in between.
+        self.deliver: Callable[[bytes], None] = connection.write
         self._timer: IDelayedCall | None = None
         # Lines that came while the engine decided on a name (None: not
         # deciding); a None among them: the client's input ended there.
@@ -65,10 +69,6 @@ class Session:
     def start(self) -> None:
         self.send_line(lines.PROMPT)
         self._start_timer(self._server.limits.registration_timeout, self._registration_expired)
-
-    def deliver(self, data: bytes) -> None:
-        """Bytes from the room, straight to the connection."""
-        self._connection.write(data)
 
     def send(self, data: bytes) -> None:
         """Lines for this client, after what the room has queued for it."""

@@ -135,6 +135,31 @@ def test_held_lines_are_not_sent_ahead_while_the_transport_is_full() -> None:
         assert waiting(client) == b""
 
 
+def test_a_write_over_the_limit_is_refused_while_something_waits() -> None:
+    """With bytes waiting, a write that would take them over the limit is refused, nothing done."""
+    with tcp_outbox() as (outbox, transport, _, client):
+        transport.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        big = b"x" * (1 << 20)
+        assert outbox.write(big, limit=len(big))
+        waiting = outbox.held()
+        assert waiting > 0
+        assert not outbox.write(b"one more\r\n", limit=waiting + 5)
+        assert outbox.held() == waiting
+        assert outbox.write(b"fits\r\n", limit=waiting + 6)
+        assert read_all(client, transport, len(big) + 6) == big + b"fits\r\n"
+
+
+def test_an_empty_queue_takes_any_one_write() -> None:
+    """Nothing waiting: even a write bigger than the limit goes (a /who of a huge room)."""
+    with tcp_outbox() as (outbox, _, _, client):
+        assert outbox.write(b"a long answer\r\n", limit=4)
+        assert client.recv(100) == b"a long answer\r\n"
+        outbox.pauseProducing()
+        assert outbox.write(b"held\r\n", limit=4)
+        assert not outbox.write(b"more\r\n", limit=4)
+        assert outbox.held_bytes == len(b"held\r\n")
+
+
 def test_which_transports_are_written_straight() -> None:
     """TCP, and TCP under the PROXY-protocol wrapper; never TLS or a transport of another kind."""
     with tcp_outbox() as (_, transport, _, _):
