@@ -14,6 +14,10 @@ socket at once, and only what the kernel does not take goes to the
 transport (libuv's "try write"): most lines reach their reader in the
 very call that writes them, without the transport's two ``epoll_ctl``
 calls (start writing, stop writing) and the reactor turn between them.
+Once the transport is found empty the outbox remembers it, and writes try
+the socket without looking at the transport again until one leaves it
+something, the transport pauses the outbox, or the connection is being cut
+(``stop``): a write costs a reader little more than its ``send``.
 A TLS transport takes the transport's path: its bytes are not the line's.
 """
 
@@ -88,12 +92,26 @@ def try_write(tcp: Connection, data: bytes) -> bytes:
 
 @implementer(IPushProducer)
 class Outbox:
-    __slots__ = ("_direct", "_fd", "_held", "_owner", "_transport", "_transport_full", "held_bytes")
+    __slots__ = (
+        "_clear",
+        "_direct",
+        "_fd",
+        "_held",
+        "_owner",
+        "_socket",
+        "_transport",
+        "_transport_full",
+        "held_bytes",
+    )
 
     def __init__(self, transport: ITransport, owner: Owner) -> None:
         self._transport = transport
         self._direct = direct(transport)
         self._fd = descriptor(transport)
+        # The socket a write may try first, and whether it may now: nothing
+        # is in the transport and the connection is open (``_cleared``).
+        self._socket = self._direct.socket if self._direct is not None else None
+        self._clear = False
         self._owner = owner
         self._held: list[bytes] | None = None  # made when first needed
         self.held_bytes = 0
@@ -112,20 +130,13 @@ class Outbox:
         nothing done, if that would take what waits over ``limit`` bytes
         (0: no limit). An empty queue takes any one write.
         """
-        tcp = self._direct
-        if (
-            tcp is not None
-            and not self._transport_full
-            and tcp.offset == len(tcp.dataBuffer)
-            and not tcp._tempDataLen
-            and tcp.connected
-            and not tcp._writeDisconnected
-        ):
+        if self._clear or self._cleared():
             try:
-                sent = tcp.socket.send(data)
+                sent = self._socket.send(data)  # type: ignore[union-attr]  # clear: a socket
             except OSError:  # full (EAGAIN), or broken: the transport finds out which
                 sent = 0
             if sent != len(data):
+                self._clear = False
                 self._transport.write(data[sent:])
             return True
         if limit:
@@ -138,7 +149,27 @@ class Outbox:
             self._held.append(data)
             self.held_bytes += len(data)
         else:
+            self._clear = False
             self._transport.write(data)
+        return True
+
+    def _cleared(self) -> bool:
+        """
+        Whether a write may try the socket first: the transport has sent
+        all it was given and writes on. Once so, writes try it until they
+        give the transport something again (or ``stop``).
+        """
+        tcp = self._direct
+        if (
+            tcp is None
+            or self._transport_full
+            or tcp.offset != len(tcp.dataBuffer)
+            or tcp._tempDataLen
+            or not tcp.connected
+            or tcp._writeDisconnected
+        ):
+            return False
+        self._clear = True
         return True
 
     def release(self) -> None:
@@ -147,15 +178,23 @@ class Outbox:
         if self._held:
             data = b"".join(self._held)
             self.discard()
+            self._clear = False
             self._transport.write(data)
 
     def discard(self) -> None:
         self._held = None
         self.held_bytes = 0
 
+    def stop(self) -> None:
+        """The connection is being cut: hold nothing, and send nothing more."""
+        self.discard()
+        self._clear = False
+        self._direct = self._socket = None
+
     # IPushProducer, called by the transport.
 
     def pauseProducing(self) -> None:
+        self._clear = False
         if not self._transport_full:
             self._transport_full = True
             self._owner.backlogged()
@@ -166,4 +205,4 @@ class Outbox:
         self.release()
 
     def stopProducing(self) -> None:
-        self.discard()
+        self.stop()

@@ -184,6 +184,8 @@ class ChatProtocol(LineReceiver):
 
     def abort(self) -> None:
         self._closing = True
+        if self._outbox is not None:
+            self._outbox.stop()
         self.transport.abortConnection()
 
     # Inside.

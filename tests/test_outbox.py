@@ -14,10 +14,12 @@ import struct
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
+from twisted.internet.error import ConnectionDone
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.tcp import Server
 from twisted.internet.testing import MemoryReactor, StringTransport
 from twisted.protocols.haproxy._wrapper import HAProxyProtocolWrapper, HAProxyWrappingFactory
+from twisted.python.failure import Failure
 
 from chat.outbox import Outbox, buffered, direct
 from tests.test_sockets import twisted_tcp
@@ -126,9 +128,33 @@ def test_nothing_goes_out_once_the_transport_stopped_writing() -> None:
         assert waiting(client) == b""
 
 
+def test_nothing_goes_out_once_the_connection_is_being_cut() -> None:
+    """
+    After ``stop`` (the protocol's ``abort`` calls it before aborting), a
+    write is left to the transport, which an abort never lets write.
+    """
+    with tcp_outbox() as (outbox, _, _, client):
+        outbox.write(b"before\r\n")
+        assert client.recv(100) == b"before\r\n"
+        outbox.stop()
+        outbox.write(b"after\r\n")
+        assert waiting(client) == b""
+
+
+def test_a_write_after_the_connection_is_gone_raises_nothing() -> None:
+    """Once Twisted has closed the socket, a write is dropped as Twisted drops it."""
+    with tcp_outbox() as (outbox, transport, _, _):
+        outbox.write(b"before\r\n")
+        transport.connectionLost(Failure(ConnectionDone()))
+        outbox.write(b"after\r\n")
+        assert outbox.held() == 0
+
+
 def test_held_lines_are_not_sent_ahead_while_the_transport_is_full() -> None:
     """While the transport has paused the outbox, a write is held, not tried on the socket."""
     with tcp_outbox() as (outbox, _, _, client):
+        outbox.write(b"first\r\n")
+        assert client.recv(100) == b"first\r\n"
         outbox.pauseProducing()
         outbox.write(b"held\r\n")
         assert outbox.held_bytes == len(b"held\r\n")
