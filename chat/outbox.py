@@ -23,6 +23,7 @@ A TLS transport takes the transport's path: its bytes are not the line's.
 
 from __future__ import annotations
 
+import socket
 from typing import Protocol
 
 from twisted.internet.abstract import FileDescriptor
@@ -31,11 +32,23 @@ from twisted.internet.tcp import Connection
 from twisted.protocols.haproxy._wrapper import HAProxyProtocolWrapper
 from zope.interface import implementer
 
+from chat.stats import Stats
+
 
 class Owner(Protocol):
+    """The connection an outbox writes for."""
+
     def backlogged(self) -> None: ...
 
     def drained(self) -> None: ...
+
+    def send_queue_limit(self) -> int:
+        """Most bytes that may wait for the client (0: no limit)."""
+        ...
+
+    def overflowed(self, limit: int) -> None:
+        """A write would have taken what waits over ``limit``: it was not made."""
+        ...
 
 
 def descriptor(transport: object) -> FileDescriptor | None:
@@ -92,6 +105,13 @@ def try_write(tcp: Connection, data: bytes) -> bytes:
 
 @implementer(IPushProducer)
 class Outbox:
+    """
+    Every write to one client, from its connection being made: the
+    send-queue cap, the transport's backpressure, the socket tried first,
+    and the count of what was written (``chat.stats``). The room calls
+    ``write`` for every member a line reaches, so it is kept short.
+    """
+
     __slots__ = (
         "_clear",
         "_direct",
@@ -99,23 +119,32 @@ class Outbox:
         "_held",
         "_owner",
         "_socket",
+        "_stats",
         "_transport",
         "_transport_full",
         "held_bytes",
     )
 
-    def __init__(self, transport: ITransport, owner: Owner) -> None:
-        self._transport = transport
-        self._direct = direct(transport)
-        self._fd = descriptor(transport)
+    def __init__(self, owner: Owner, stats: Stats) -> None:
+        self._owner = owner
+        self._stats = stats
+        self._transport: ITransport | None = None  # once connected (``attach``)
+        self._direct: Connection | None = None
+        self._fd: FileDescriptor | None = None
         # The socket a write may try first, and whether it may now: nothing
         # is in the transport and the connection is open (``_cleared``).
-        self._socket = self._direct.socket if self._direct is not None else None
+        self._socket: socket.socket | None = None
         self._clear = False
-        self._owner = owner
         self._held: list[bytes] | None = None  # made when first needed
         self.held_bytes = 0
         self._transport_full = False
+
+    def attach(self, transport: ITransport) -> None:
+        """The connection is made: write to ``transport``."""
+        self._transport = transport
+        self._direct = direct(transport)
+        self._fd = descriptor(transport)
+        self._socket = self._direct.socket if self._direct is not None else None
 
     def held(self) -> int:
         """Every byte waiting to be sent, here and in the transport."""
@@ -124,11 +153,12 @@ class Outbox:
             return self.held_bytes
         return self.held_bytes + len(fd.dataBuffer) - fd.offset + fd._tempDataLen
 
-    def write(self, data: bytes, limit: int = 0) -> bool:
+    def write(self, data: bytes) -> None:
         """
-        Send ``data``, or hold it while the transport is full; False, and
-        nothing done, if that would take what waits over ``limit`` bytes
-        (0: no limit). An empty queue takes any one write.
+        Send ``data``, or hold it while the transport is full. A write that
+        would take what waits over the owner's send-queue limit is not
+        made: the owner is told (``overflowed``). An empty queue takes any
+        one write (a /who of a huge room).
         """
         if self._clear or self._cleared():
             try:
@@ -137,11 +167,25 @@ class Outbox:
                 sent = 0
             if sent != len(data):
                 self._clear = False
-                self._transport.write(data[sent:])
-            return True
+                self._transport.write(data[sent:])  # type: ignore[union-attr]  # attached
+        elif not self._queue(data):
+            return
+        # Counted here, not by a call: this runs for every reader of a line.
+        # Most members of a turn get one shared buffer: its lines are counted once.
+        stats = self._stats
+        stats.bytes_out += len(data)
+        if data is not stats.last_written:
+            stats.last_written, stats.last_written_lines = data, data.count(b"\n")
+        stats.lines_out += stats.last_written_lines
+
+    def _queue(self, data: bytes) -> bool:
+        """Hand ``data`` to the transport, or hold it; False if over the limit."""
+        assert self._transport is not None, "written to before it connected"
+        limit = self._owner.send_queue_limit()
         if limit:
             held = self.held()
             if held and held + len(data) > limit:
+                self._owner.overflowed(limit)
                 return False
         if self._transport_full:
             if self._held is None:
@@ -179,6 +223,7 @@ class Outbox:
             data = b"".join(self._held)
             self.discard()
             self._clear = False
+            assert self._transport is not None, "held before it connected"
             self._transport.write(data)
 
     def discard(self) -> None:

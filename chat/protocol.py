@@ -76,8 +76,10 @@ class ChatProtocol(LineReceiver):
         self._closing = False
         self._resume_call: IDelayedCall | None = None
         self._abort_call: IDelayedCall | None = None
-        self._outbox: Outbox | None = None
-        self.session = Session(factory, self)
+        self._outbox = Outbox(self, factory.stats)
+        # The room writes to the outbox itself: it does so for every member
+        # a line reaches.
+        self.session = Session(factory, self, self._outbox.write)
 
     # Read by LineReceiver, never set: the factory's limit as it is now.
     @property
@@ -92,7 +94,7 @@ class ChatProtocol(LineReceiver):
 
     def connectionMade(self) -> None:
         sockets.prepare(self.transport, self.factory.limits.max_send_queue)
-        self._outbox = Outbox(self.transport, self)
+        self._outbox.attach(self.transport)
         self.transport.registerProducer(self._outbox, True)
         self.factory.connected(self)
         self.session.start()
@@ -164,18 +166,11 @@ class ChatProtocol(LineReceiver):
     # What the session asks of its connection.
 
     def write(self, data: bytes) -> None:
-        outbox = self._outbox
-        assert outbox is not None, "written to before it connected"
-        factory = self.factory
-        if outbox.write(data, factory.limits.max_send_queue):
-            factory.stats.sent(data)
-        else:
-            self._drop_slow_reader(factory.limits.max_send_queue)
+        self._outbox.write(data)
 
     def close(self) -> None:
         """Send what is pending, then close; cut it if that takes too long."""
         self._closing = True
-        assert self._outbox is not None, "closed before it connected"
         self._outbox.release()
         self.transport.unregisterProducer()
         self.transport.loseConnection()
@@ -184,8 +179,7 @@ class ChatProtocol(LineReceiver):
 
     def abort(self) -> None:
         self._closing = True
-        if self._outbox is not None:
-            self._outbox.stop()
+        self._outbox.stop()
         self.transport.abortConnection()
 
     # Inside.
@@ -268,13 +262,16 @@ class ChatProtocol(LineReceiver):
         if self._input_ended and not self.paused:
             self._end_of_input()
 
-    def _drop_slow_reader(self, limit: int) -> None:
+    # What the outbox asks, and tells of the transport (for the pressure on everyone).
+
+    def send_queue_limit(self) -> int:
+        return self.factory.limits.max_send_queue
+
+    def overflowed(self, limit: int) -> None:
+        """A slow reader: it goes."""
         self._closing = True
-        assert self._outbox is not None, "dropped before it connected"
         self._outbox.discard()
         self.session.drop(DropReason.SLOW_READER, f"not reading, over {limit} bytes waiting")
-
-    # What the outbox tells of the transport, for the pressure on everyone.
 
     def backlogged(self) -> None:
         self.factory.pressure.backlogged(self)
@@ -284,7 +281,7 @@ class ChatProtocol(LineReceiver):
 
     def held(self) -> int:
         """Bytes waiting to be sent to this client (``chat.outbox``)."""
-        return self._outbox.held() if self._outbox is not None else 0
+        return self._outbox.held()
 
     def read_on(self) -> None:
         """The pressure is off: read again, unless flood control still waits."""

@@ -51,7 +51,12 @@ class Session:
 
     __slots__ = ("_connection", "_held", "_server", "_timer", "deliver", "key", "name", "room")
 
-    def __init__(self, server: Server, connection: Connection) -> None:
+    def __init__(
+        self,
+        server: Server,
+        connection: Connection,
+        deliver: Callable[[bytes], None] | None = None,
+    ) -> None:
         self.name: str | None = None
         self.key: str | None = None
         self.room = server.room
@@ -59,8 +64,9 @@ class Session:
         self._connection = connection
         # Bytes from the room, straight to the connection: the room calls
         # this for every member a line reaches, so it is the connection's
-        # own method, with no call of the session's in between.
-        self.deliver: Callable[[bytes], None] = connection.write
+        # own (or the quicker way in it gives), with no call of the
+        # session's in between.
+        self.deliver: Callable[[bytes], None] = deliver or connection.write
         self._timer: IDelayedCall | None = None
         # Lines that came while the engine decided on a name (None: not
         # deciding); a None among them: the client's input ended there.

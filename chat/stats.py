@@ -34,14 +34,8 @@ class Stats:
     bytes_out: int = 0
     flood_delays: int = 0
     drops: Counter[str] = field(default_factory=Counter)
-    # The last buffer written and its lines: a turn writes one shared buffer
-    # to most members (chat.delivery), counted once, not once per member.
-    _last: bytes = b""
-    _last_lines: int = 0
-
-    def sent(self, data: bytes) -> None:
-        """``data`` was written to a client."""
-        self.bytes_out += len(data)
-        if data is not self._last:
-            self._last, self._last_lines = data, data.count(b"\n")
-        self.lines_out += self._last_lines
+    # Counted as they are written (chat.outbox), with the last buffer
+    # written and its lines: a turn writes one shared buffer to most
+    # members (chat.delivery), its lines counted once, not once per member.
+    last_written: bytes = b""
+    last_written_lines: int = 0

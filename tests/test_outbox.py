@@ -22,15 +22,21 @@ from twisted.protocols.haproxy._wrapper import HAProxyProtocolWrapper, HAProxyWr
 from twisted.python.failure import Failure
 
 from chat.outbox import Outbox, buffered, direct
+from chat.stats import Stats
 from tests.test_sockets import twisted_tcp
 
 
 class Owner:
-    """What the outbox tells its connection: how often output piled up and drained."""
+    """
+    What the outbox tells its connection: how often output piled up and
+    drained, and the writes refused over ``limit``.
+    """
 
     def __init__(self) -> None:
         self.backlogs = 0
         self.drains = 0
+        self.limit = 0
+        self.overflows: list[int] = []
 
     def backlogged(self) -> None:
         self.backlogs += 1
@@ -38,12 +44,21 @@ class Owner:
     def drained(self) -> None:
         self.drains += 1
 
+    def send_queue_limit(self) -> int:
+        return self.limit
+
+    def overflowed(self, limit: int) -> None:
+        self.overflows.append(limit)
+
 
 @contextmanager
-def tcp_outbox() -> Iterator[tuple[Outbox, Server, MemoryReactor, socket.socket]]:
+def tcp_outbox(
+    owner: Owner | None = None,
+) -> Iterator[tuple[Outbox, Server, MemoryReactor, socket.socket]]:
     """An outbox over Twisted's TCP transport on a real connection, and the client's socket."""
     with twisted_tcp() as (transport, reactor, client):
-        outbox = Outbox(transport, Owner())
+        outbox = Outbox(owner or Owner(), Stats())
+        outbox.attach(transport)
         transport.registerProducer(outbox, True)
         yield outbox, transport, reactor, client
 
@@ -162,28 +177,52 @@ def test_held_lines_are_not_sent_ahead_while_the_transport_is_full() -> None:
 
 
 def test_a_write_over_the_limit_is_refused_while_something_waits() -> None:
-    """With bytes waiting, a write that would take them over the limit is refused, nothing done."""
-    with tcp_outbox() as (outbox, transport, _, client):
+    """With bytes waiting, a write that would go over the limit is not made; the owner is told."""
+    owner = Owner()
+    with tcp_outbox(owner) as (outbox, transport, _, client):
         transport.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
         big = b"x" * (1 << 20)
-        assert outbox.write(big, limit=len(big))
+        owner.limit = len(big)
+        outbox.write(big)
         waiting = outbox.held()
         assert waiting > 0
-        assert not outbox.write(b"one more\r\n", limit=waiting + 5)
+        assert owner.overflows == []
+        owner.limit = waiting + 5
+        outbox.write(b"one more\r\n")
+        assert owner.overflows == [waiting + 5]
         assert outbox.held() == waiting
-        assert outbox.write(b"fits\r\n", limit=waiting + 6)
+        owner.limit = waiting + 6
+        outbox.write(b"fits\r\n")
+        assert owner.overflows == [waiting + 5]
         assert read_all(client, transport, len(big) + 6) == big + b"fits\r\n"
 
 
 def test_an_empty_queue_takes_any_one_write() -> None:
     """Nothing waiting: even a write bigger than the limit goes (a /who of a huge room)."""
-    with tcp_outbox() as (outbox, _, _, client):
-        assert outbox.write(b"a long answer\r\n", limit=4)
+    owner = Owner()
+    owner.limit = 4
+    with tcp_outbox(owner) as (outbox, _, _, client):
+        outbox.write(b"a long answer\r\n")
         assert client.recv(100) == b"a long answer\r\n"
         outbox.pauseProducing()
-        assert outbox.write(b"held\r\n", limit=4)
-        assert not outbox.write(b"more\r\n", limit=4)
+        outbox.write(b"held\r\n")
+        outbox.write(b"more\r\n")
+        assert owner.overflows == [4]
         assert outbox.held_bytes == len(b"held\r\n")
+
+
+def test_what_is_written_is_counted_and_a_shared_buffer_once_per_write() -> None:
+    """Bytes and lines written, the shared buffer of a turn counted for each member it reaches."""
+    stats = Stats()
+    with twisted_tcp() as (transport, _, client):
+        outbox = Outbox(Owner(), stats)
+        outbox.attach(transport)
+        shared, own = b"a: one\r\nb: two\r\n", b"c: three\r\n"
+        outbox.write(shared)
+        outbox.write(shared)
+        outbox.write(own)
+        assert (stats.lines_out, stats.bytes_out) == (5, 2 * len(shared) + len(own))
+        assert read_all(client, transport, 2 * len(shared) + len(own)) == shared + shared + own
 
 
 def test_which_transports_are_written_straight() -> None:
