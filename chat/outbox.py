@@ -7,7 +7,9 @@ on the outbox holds further lines itself until the transport has sent all
 it had, and tells its owner both: output piling up for many clients at
 once stops the reading (``chat.pressure``). ``held`` counts every byte
 waiting in the daemon for the client, in the outbox and in the transport,
-so that ``--max-send-queue`` is a hard cap.
+so that ``--max-send-queue`` is a hard cap: a write that would go over it
+is not made, and the owner drops the client. What is written is counted
+here too (``chat.stats``).
 
 A write to a plain TCP connection with nothing waiting is tried on the
 socket at once, and only what the kernel does not take goes to the
