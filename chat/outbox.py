@@ -195,15 +195,16 @@ class Outbox:
             self._held.append(data)
             self.held_bytes += len(data)
         else:
-            self._clear = False
-            self._transport.write(data)
+            self._transport.write(data)  # _clear is False here: _cleared said so
         return True
 
     def _cleared(self) -> bool:
         """
         Whether a write may try the socket first: the transport has sent
         all it was given and writes on. Once so, writes try it until they
-        give the transport something again (or ``stop``).
+        give the transport something again, the transport pauses the
+        outbox, or ``stop``: those are the only places ``_clear`` goes False,
+        and this the only one it goes True.
         """
         tcp = self._direct
         if (
@@ -223,8 +224,7 @@ class Outbox:
         self._transport_full = False
         if self._held:
             data = b"".join(self._held)
-            self.discard()
-            self._clear = False
+            self.discard()  # _clear is False: the pause that held them made it so
             assert self._transport is not None, "held before it connected"
             self._transport.write(data)
 

@@ -77,6 +77,14 @@ def read_all(client: socket.socket, transport: Server, size: int) -> bytes:
     return bytes(got)
 
 
+def waiting_all(client: socket.socket) -> bytes:
+    """Everything the client could read now."""
+    got = b""
+    while chunk := waiting(client):
+        got += chunk
+    return got
+
+
 def waiting(client: socket.socket) -> bytes:
     """What the client could read now, without waiting for more."""
     client.setblocking(False)
@@ -157,12 +165,36 @@ def test_nothing_goes_out_once_the_connection_is_being_cut() -> None:
 
 
 def test_a_write_after_the_connection_is_gone_raises_nothing() -> None:
-    """Once Twisted has closed the socket, a write is dropped as Twisted drops it."""
-    with tcp_outbox() as (outbox, transport, _, _):
+    """
+    As the protocol closes: the producer unregistered, then the connection
+    lost and its socket closed. A write after that, with the outbox still
+    trying the socket first, raises nothing and sends nothing.
+    """
+    with tcp_outbox() as (outbox, transport, _, client):
         outbox.write(b"before\r\n")
+        assert client.recv(100) == b"before\r\n"
+        transport.unregisterProducer()
         transport.connectionLost(Failure(ConnectionDone()))
         outbox.write(b"after\r\n")
-        assert outbox.held() == 0
+        assert client.recv(100) == b""  # the end of the connection, and nothing before it
+
+
+def test_a_line_after_a_partial_send_waits_behind_the_rest() -> None:
+    """
+    What the kernel left of a write (less than fills the transport) goes
+    first, even once the kernel has room again: the next line waits behind it.
+    """
+    with tcp_outbox() as (outbox, transport, _, client):
+        transport.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        line = bytes(range(256)) * 200  # 51 KB: more than the kernel takes
+        outbox.write(line)
+        assert 0 < buffered(transport) < transport.bufferSize  # not full: not paused
+        first = waiting_all(client)  # the kernel has room again; the transport has not written
+        assert 0 < len(first) < len(line)
+        outbox.write(b"tail\r\n")
+        rest = read_all(client, transport, len(line) + 6 - len(first))
+        assert first + rest == line + b"tail\r\n"
 
 
 def test_held_lines_are_not_sent_ahead_while_the_transport_is_full() -> None:

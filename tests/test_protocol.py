@@ -12,7 +12,10 @@ from twisted.logger import capturedLogs
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
 from chat.limits import CLOSE_GRACE
+from chat.protocol import ChatProtocol
 from tests.harness import Harness, logged
+from tests.test_outbox import waiting, waiting_all
+from tests.test_sockets import twisted_tcp
 
 LONG = "error: line too long (more than 1024 bytes), discarded"
 
@@ -314,6 +317,20 @@ class SlowReaderTests(SynchronousTestCase):
             self.server.clock.advance(0.1)
         self.assertTrue(self.hasan.transport.disconnected)
         self.assertEqual(len([line for line in self.ali.take() if "message" in line]), 100)
+
+    def test_nothing_more_reaches_a_client_being_cut(self) -> None:
+        """After the protocol aborts a connection, no line reaches its socket (real TCP)."""
+        server = Harness(rate=0)
+        protocol = server.factory.buildProtocol(IPv4Address("TCP", "10.0.0.9", 40000))
+        assert isinstance(protocol, ChatProtocol)
+        with twisted_tcp(protocol) as (_, _, client):
+            protocol.dataReceived(b"hasan\n")
+            self.assertIn(b"online (1)", waiting_all(client))
+            protocol.write(b"soheil: before\r\n")
+            self.assertEqual(waiting_all(client), b"soheil: before\r\n")
+            protocol.abort()
+            protocol.write(b"soheil: after\r\n")
+            self.assertEqual(waiting(client), b"")
 
     def test_off(self) -> None:
         """--max-send-queue 0 never drops a slow reader."""

@@ -12,7 +12,7 @@ from twisted.internet import tcp
 from twisted.internet.abstract import FileDescriptor
 from twisted.internet.address import IPv4Address
 from twisted.internet.protocol import Factory, Protocol
-from twisted.internet.testing import MemoryReactor, StringTransport
+from twisted.internet.testing import MemoryReactor, MemoryReactorClock, StringTransport
 
 from chat import sockets
 from tests.harness import Harness
@@ -34,12 +34,12 @@ def twisted_tcp(
 ) -> Iterator[tuple[tcp.Server, MemoryReactor, socket.socket]]:
     """
     Twisted's own TCP transport on one end of a real loopback connection,
-    with a MemoryReactor that records who asked to read and write (nothing
-    runs it), and the other end's socket, which fails a read that waits
+    with a MemoryReactor that records who asked to read and write and what
+    was scheduled (nothing runs it), and the other end's socket, which fails a read that waits
     over 2 seconds rather than hang the test.
     """
     with loopback_pair() as (ours, theirs):
-        reactor = MemoryReactor()
+        reactor = MemoryReactorClock()
         protocol = protocol or Protocol()
         transport = tcp.Server(ours, protocol, ("127.0.0.1", 40000), None, 1, reactor)  # type: ignore[arg-type]
         protocol.makeConnection(transport)
