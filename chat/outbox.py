@@ -62,16 +62,24 @@ def descriptor(transport: object) -> FileDescriptor | None:
     return transport
 
 
+def unsent(fd: FileDescriptor) -> int:
+    """Bytes ``fd`` holds that the kernel has not taken yet (Twisted keeps them in two buffers)."""
+    return len(fd.dataBuffer) - fd.offset + fd._tempDataLen
+
+
 def buffered(transport: object) -> int:
     """
     Bytes a transport holds that the kernel has not taken yet: a TCP
     transport's buffer, or that of the TCP transport under TLS; 0 for a
-    transport of another kind. (Twisted keeps them in two buffers.)
+    transport of another kind.
     """
     fd = descriptor(transport)
-    if fd is None:
-        return 0
-    return len(fd.dataBuffer) - fd.offset + fd._tempDataLen
+    return 0 if fd is None else unsent(fd)
+
+
+def open_and_empty(tcp: Connection) -> bool:
+    """Whether a write may go straight to the socket: nothing must go first, and it writes on."""
+    return unsent(tcp) == 0 and bool(tcp.connected) and not tcp._writeDisconnected
 
 
 def direct(transport: object) -> Connection | None:
@@ -94,9 +102,7 @@ def try_write(tcp: Connection, data: bytes) -> bytes:
     (``Outbox.write`` does the same in its own body: it runs for every
     reader of every line, and a call more costs there.)
     """
-    if tcp._tempDataLen or tcp.offset != len(tcp.dataBuffer):
-        return data
-    if not tcp.connected or tcp._writeDisconnected:
+    if not open_and_empty(tcp):
         return data
     try:
         sent = tcp.socket.send(data)
@@ -151,9 +157,7 @@ class Outbox:
     def held(self) -> int:
         """Every byte waiting to be sent, here and in the transport."""
         fd = self._fd
-        if fd is None:
-            return self.held_bytes
-        return self.held_bytes + len(fd.dataBuffer) - fd.offset + fd._tempDataLen
+        return self.held_bytes if fd is None else self.held_bytes + unsent(fd)
 
     def write(self, data: bytes) -> None:
         """
@@ -207,14 +211,7 @@ class Outbox:
         and this the only one it goes True.
         """
         tcp = self._direct
-        if (
-            tcp is None
-            or self._transport_full
-            or tcp.offset != len(tcp.dataBuffer)
-            or tcp._tempDataLen
-            or not tcp.connected
-            or tcp._writeDisconnected
-        ):
+        if tcp is None or self._transport_full or not open_and_empty(tcp):
             return False
         self._clear = True
         return True
